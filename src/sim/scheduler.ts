@@ -1,4 +1,4 @@
-import Heap from 'mnemonist/heap.js';
+import { Heap } from 'mnemonist';
 import { Timer } from './timer.js';
 
 /** Something a queued item is delivered to: a device's receive path. */
