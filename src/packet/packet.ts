@@ -62,6 +62,25 @@ export const VXLAN_HLEN = 8;
 
 export const MAC_BROADCAST = 0xffffffffffff;
 
+/** The UDP port flannel's VXLAN device listens on (Linux's historical default; IANA's is 4789). */
+export const VXLAN_PORT = 8472;
+
+/** True for the ICMP types that quote the offending datagram (RFC 792): unreachable, source quench, redirect, time exceeded, parameter problem. */
+export function isIcmpError(type: number): boolean {
+  return type === ICMP_DEST_UNREACH || type === 4 || type === ICMP_REDIRECT || type === ICMP_TIME_EXCEEDED || type === 12;
+}
+
+/** True for the ICMP types whose rest-of-header word is an identifier and a sequence number (echo request and reply). */
+export function isIcmpEcho(type: number): boolean {
+  return type === ICMP_ECHO || type === ICMP_ECHOREPLY;
+}
+
+/**
+ * Most bytes of the offending datagram an ICMP error quotes: Linux's icmp_send keeps the
+ * whole error within 576 bytes (RFC 1812 4.3.2.3), so 576 - 20 - 8 = 548.
+ */
+export const ICMP_QUOTE_MAX = 576 - IPV4_HLEN - ICMP_HLEN;
+
 let nextPacketId = 1;
 
 export class Packet {
@@ -183,9 +202,12 @@ export class Packet {
     }
   }
 
-  /** Bytes an ICMP error quotes of this datagram: its IPv4 header and up to 8 bytes after it. */
+  /**
+   * Bytes an ICMP error quotes of this datagram: as much as fits, up to ICMP_QUOTE_MAX, as
+   * Linux does (RFC 792's minimum is the IPv4 header and 8 bytes; the kernel sends more).
+   */
   quotedLength(): number {
-    return IPV4_HLEN + Math.min(8, this.transportLength());
+    return Math.min(this.ipTotalLength(), ICMP_QUOTE_MAX);
   }
 
   /** Length of the whole Ethernet frame (no FCS, no padding). */
@@ -193,3 +215,6 @@ export class Packet {
     return ETH_HLEN + (this.ethType === ETH_P_ARP ? ARP_PLEN : this.ipTotalLength());
   }
 }
+
+/** ICMP types that are errors besides unreachable, redirect and time exceeded: source quench (4), parameter problem (12). */
+export const ICMP_PARAMETERPROB_TYPES: readonly number[] = [4, 12];

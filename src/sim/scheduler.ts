@@ -68,7 +68,8 @@ export class Scheduler<T> {
     timer.at = at;
     timer.seq = ++this.seq;
     timer.slot = 1;
-    if (!timer.quiet) this.loudArmed++;
+    timer.armedLoud = !timer.quiet;
+    if (timer.armedLoud) this.loudArmed++;
     this.heap.push({ timer, at, seq: timer.seq });
   }
 
@@ -77,7 +78,7 @@ export class Scheduler<T> {
     if (timer.slot < 0) return;
     timer.slot = -1;
     timer.at = -1;
-    if (!timer.quiet) this.loudArmed--;
+    if (timer.armedLoud) this.loudArmed--;
   }
 
   /** Delivers every queued frame, and the frames those cause, at the current instant. */
@@ -113,7 +114,7 @@ export class Scheduler<T> {
     this.now = at;
     timer.slot = -1;
     timer.at = -1;
-    if (!timer.quiet) this.loudArmed--;
+    if (timer.armedLoud) this.loudArmed--;
     timer.fire();
     this.drain();
     return true;

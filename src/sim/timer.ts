@@ -10,11 +10,13 @@ export abstract class Timer {
   seq = 0;
   /** Position in the scheduler's heap, or -1. */
   slot = -1;
+  /** Whether the armed timer counted as loud (fixed at arming time). */
+  armedLoud = false;
   /**
-   * Whether this timer can put packets on the wire when it fires. A probe's capture block
-   * ends when only quiet timers remain (CAPTURE.md: "until the namespaces fall quiet").
+   * Whether this timer cannot put packets on the wire when it fires (a neighbour entry
+   * going stale, a conntrack entry expiring). Owners may change it before re-arming.
    */
-  constructor(readonly quiet: boolean) {}
+  constructor(public quiet: boolean) {}
 
   abstract fire(): void;
 
