@@ -125,7 +125,9 @@ export class Ipv4 implements UnresolvedHandler {
     }
     const hooks = this.ns.hooks;
     if (hooks.has(NF_INET_PRE_ROUTING) && hooks.run(NF_INET_PRE_ROUTING, p, this.ns, dev, null) !== NF_ACCEPT) return;
-    this.routeInput(dev, p, broadcast);
+    // Looped-back datagrams keep the route they were sent with: no input routing, straight up the stack.
+    if (dev.kind === 'loopback') this.localDeliver(dev, p, false);
+    else this.routeInput(dev, p, broadcast);
   }
 
   /** ip_route_input_slow: decides local delivery, forwarding or an error. */
@@ -139,6 +141,11 @@ export class Ipv4 implements UnresolvedHandler {
     // Martian sources: multicast, limited broadcast, zeronet; loopback unless it arrived on lo.
     if (src >>> 28 === 14 || src === 0xffffffff || src >>> 24 === 0 || (src >>> 24 === 127 && dev.kind !== 'loopback')) {
       this.trace('drop', p, `martian source ${fmtIp(src)} on ${dev.name}`);
+      return;
+    }
+    // fib_validate_source: a source address of our own arriving from outside is martian (unless accept_local).
+    if ((this.ns.confAll.accept_local | dev.conf.accept_local) === 0 && this.ns.fib.isLocal(src)) {
+      this.trace('drop', p, `martian source ${fmtIp(src)} on ${dev.name}: the address is local`);
       return;
     }
     const route = this.ns.fib.lookup(dst);

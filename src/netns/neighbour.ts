@@ -115,7 +115,11 @@ export class NeighbourTable {
       this.byDev.set(dev, m);
     }
     const n = new Neighbour(this, ip, dev);
-    n.updated = this.ns.net.now;
+    const now = this.ns.net.now;
+    n.updated = now;
+    n.used = now;
+    // A new entry has never been confirmed: its confirmation time lies well in the past.
+    n.confirmed = now - 2 * this.parms(dev).base_reachable_time_ms * MS;
     m.set(ip, n);
     return n;
   }

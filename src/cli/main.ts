@@ -1,0 +1,90 @@
+#!/usr/bin/env node
+import { Command, CommanderError, Option } from 'commander';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { renderCapture } from '../script/result.js';
+import { ScriptError } from '../script/context.js';
+import { runScenario } from '../script/run.js';
+import { renderJson, renderText } from './render.js';
+
+const EXIT_SCENARIO = 1;
+const EXIT_USAGE = 2;
+
+const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** The scenario `dpsim demo` (and `npm start`) runs. */
+export const DEMO_SCENARIO = join(packageRoot, 'examples', 'router.sh');
+
+type Format = 'capture' | 'text' | 'json';
+
+function runFile(file: string, format: Format, seed: number): number {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    process.stderr.write(`dpsim: cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}\n`);
+    return EXIT_USAGE;
+  }
+  try {
+    const result = runScenario(text, { file, seed, explain: format !== 'capture' });
+    const out = format === 'capture' ? renderCapture(result) : format === 'text' ? renderText(result) : renderJson(result);
+    process.stdout.write(out);
+    return 0;
+  } catch (e) {
+    if (e instanceof ScriptError) {
+      process.stderr.write(`${e.message}\n`);
+      return EXIT_SCENARIO;
+    }
+    throw e;
+  }
+}
+
+function seedOf(text: string): number {
+  if (!/^\d+$/.test(text)) throw new CommanderError(EXIT_USAGE, 'dpsim.seed', `error: --seed must be a non-negative integer, got "${text}"`);
+  return Number(text);
+}
+
+function program(): Command {
+  const cmd = new Command('dpsim')
+    .description('A packet-level simulator of the Linux data plane that Kubernetes nodes run.')
+    .version('0.1.0')
+    .showHelpAfterError()
+    .exitOverride();
+  const formatOption = () =>
+    new Option('-f, --format <format>', 'capture: show output and capture blocks; text: each capture line with why; json: one object per probe')
+      .choices(['capture', 'text', 'json'])
+      .default('capture');
+  cmd
+    .command('run')
+    .description('interpret a scenario (a script of ip/sysctl commands plus listen/probe) and show what the kernel would do')
+    .argument('<scenario>', 'the scenario file')
+    .addOption(formatOption())
+    .option('-s, --seed <n>', 'seed of the simulation’s random choices (MACs, ports, timers)', seedOf, 1)
+    .action((file: string, o: { format: Format; seed: number }) => {
+      process.exitCode = runFile(file, o.format, o.seed);
+    });
+  cmd
+    .command('demo')
+    .description(`run the built-in example (${'examples/router.sh'}) and print its capture`)
+    .addOption(formatOption())
+    .option('-s, --seed <n>', 'seed of the simulation’s random choices', seedOf, 1)
+    .action((o: { format: Format; seed: number }) => {
+      process.exitCode = runFile(DEMO_SCENARIO, o.format, o.seed);
+    });
+  return cmd;
+}
+
+export function main(argv: string[]): void {
+  try {
+    program().parse(argv);
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      process.exitCode = e.exitCode === 0 ? 0 : EXIT_USAGE;
+      return;
+    }
+    throw e;
+  }
+}
+
+main(process.argv);
