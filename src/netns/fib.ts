@@ -12,6 +12,7 @@ import {
   RT_TABLE_DEFAULT,
   RT_TABLE_LOCAL,
   RT_TABLE_MAIN,
+  flushedByDeviceDown,
   type Route,
 } from './route-table.js';
 
@@ -99,23 +100,26 @@ export class Fib {
     t.append(makeRoute({ table, type, dst, prefixLen, oif: dev.ifindex, prefsrc, scope }));
   }
 
-  /** Removes what addIfaddrRoutes added, and any route that used the address as its source (fib_del_ifaddr). */
+  /**
+   * Removes what addIfaddrRoutes added (fib_del_ifaddr): the address's local route, and for
+   * a primary its subnet and broadcast routes; then every route that used it as source.
+   */
   removeIfaddrRoutes(ifa: IfAddr): void {
-    const dev = ifa.dev;
+    const ifindex = ifa.dev.ifindex;
     const stillLocal = this.ns.addressOwner(ifa.local) !== null;
     for (const t of this.tables.values()) {
       t.removeWhere(
         (r) =>
-          (r.protocol === RTPROT_KERNEL && r.oif === dev.ifindex && r.prefsrc === ifa.local &&
-            (r.type !== RTN_LOCAL || (!stillLocal && r.dst === ifa.local))) ||
-          (!stillLocal && r.prefsrc === ifa.local && r.type !== RTN_LOCAL),
+          (!stillLocal && r.type === RTN_LOCAL && r.dst === ifa.local && r.prefixLen === 32 && r.oif === ifindex) ||
+          (!ifa.secondary && r.protocol === RTPROT_KERNEL && r.oif === ifindex && r.prefsrc === ifa.local && r.type !== RTN_LOCAL) ||
+          (!stillLocal && r.prefsrc === ifa.local),
       );
     }
   }
 
-  /** A device went down or away: every route through it goes (fib_sync_down_dev + fib_flush). */
-  flushDevice(dev: NetDevice): void {
-    for (const t of this.tables.values()) t.removeWhere((r) => r.oif === dev.ifindex);
+  /** A device went down or away: every route through it goes except host-scoped ones (fib_sync_down_dev + fib_flush). */
+  flushDevice(dev: NetDevice, gone = false): void {
+    for (const t of this.tables.values()) t.removeWhere((r) => (gone ? r.oif === dev.ifindex : flushedByDeviceDown(r, dev.ifindex)));
   }
 
   private primaryFor(ifa: IfAddr): IfAddr | null {

@@ -130,7 +130,8 @@ export class NetNamespace {
   private detach(dev: NetDevice): void {
     this.setDown(dev);
     while (dev.addrs.length > 0) this.removeAddress(dev.addrs[dev.addrs.length - 1]!);
-    this.neigh.flushDevice(dev);
+    this.fib.flushDevice(dev, true);
+    this.neigh.flushDevice(dev, true);
     this.devices.delete(dev.name);
     this.byIndex.delete(dev.ifindex);
   }
@@ -164,14 +165,14 @@ export class NetNamespace {
   }
 
   /**
-   * `ip link set DEV down`: every route through the device goes (IPv4 flushes them, static
-   * ones included) and its neighbour entries are flushed.
+   * `ip link set DEV down`: every route through the device goes but host-scoped ones (IPv4
+   * flushes static routes too), and all its neighbour entries, permanent ones included (neigh_ifdown).
    */
   setDown(dev: NetDevice): void {
     if (!dev.adminUp) return;
     dev.adminUp = false;
     this.fib.flushDevice(dev);
-    this.neigh.flushDevice(dev);
+    this.neigh.flushDevice(dev, true);
   }
 
   /** `ip link set DEV mtu N`. */
