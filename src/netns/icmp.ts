@@ -93,6 +93,7 @@ export class Icmp {
     p.ipDst = req.ipSrc;
     p.ipTtl = this.ns.ipv4Sysctls.ip_default_ttl;
     p.ipTos = req.ipTos;
+    p.ipDf = false; // the kernel's ICMP socket does not set DF on replies
     p.ipId = this.ns.net.random.int(0, 0xffff);
     p.icmpType = ICMP_ECHOREPLY;
     p.icmpId = req.icmpId;

@@ -37,7 +37,8 @@ const TCP_TIMEWAIT_LEN = 60 * SEC;
 const TCP_SYN_RETRIES = 6;
 const TCP_SYNACK_RETRIES = 5;
 const TCP_RETRIES2 = 15;
-const WSCALE = 7;
+/** The window scale this kernel offers (tcp_rmem max of 6.x kernels gives 10, as captured). */
+const WSCALE = 10;
 
 /** What a TCP socket's owner is told. */
 export interface TcpHandler {

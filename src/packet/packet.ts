@@ -20,9 +20,11 @@ export const IPPROTO_UDP = 17;
 
 export const ICMP_ECHOREPLY = 0;
 export const ICMP_DEST_UNREACH = 3;
+export const ICMP_SOURCE_QUENCH = 4;
 export const ICMP_REDIRECT = 5;
 export const ICMP_ECHO = 8;
 export const ICMP_TIME_EXCEEDED = 11;
+export const ICMP_PARAMETERPROB = 12;
 
 /** Codes of ICMP_DEST_UNREACH (RFC 792, RFC 1812). */
 export const ICMP_NET_UNREACH = 0;
@@ -67,7 +69,9 @@ export const VXLAN_PORT = 8472;
 
 /** True for the ICMP types that quote the offending datagram (RFC 792): unreachable, source quench, redirect, time exceeded, parameter problem. */
 export function isIcmpError(type: number): boolean {
-  return type === ICMP_DEST_UNREACH || type === 4 || type === ICMP_REDIRECT || type === ICMP_TIME_EXCEEDED || type === 12;
+  return (
+    type === ICMP_DEST_UNREACH || type === ICMP_SOURCE_QUENCH || type === ICMP_REDIRECT || type === ICMP_TIME_EXCEEDED || type === ICMP_PARAMETERPROB
+  );
 }
 
 /** True for the ICMP types whose rest-of-header word is an identifier and a sequence number (echo request and reply). */
