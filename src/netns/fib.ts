@@ -33,6 +33,17 @@ export function makeRoute(fields: Partial<Route> & Pick<Route, 'dst' | 'prefixLe
   };
 }
 
+/** A next-hop exception (struct fib_nh_exception): a redirect learned for one destination. */
+export interface NexthopException {
+  gateway: number;
+  oif: number;
+  /** Virtual time it expires (ip_rt_gc_timeout after it was learned). */
+  expires: number;
+}
+
+/** ip_rt_gc_timeout: how long a learned redirect lasts (300 s). */
+export const REDIRECT_TIMEOUT = 300_000_000_000;
+
 /**
  * The namespace's forwarding information base: its routing tables and the default policy
  * rules (`0: from all lookup local`, `32766: from all lookup main`, `32767: from all lookup
@@ -43,6 +54,9 @@ export class Fib {
   readonly local: RouteTable;
   readonly main: RouteTable;
   readonly fallback: RouteTable;
+
+  /** Redirects learned, by destination (the kernel keeps them on the route's next hop). */
+  readonly exceptions = new Map<number, NexthopException>();
 
   constructor(private readonly ns: NetNamespace) {
     this.local = this.table(RT_TABLE_LOCAL);
@@ -63,6 +77,18 @@ export class Fib {
   /** Policy routing with the default rules: local, then main, then default. */
   lookup(dst: number): Route | null {
     return this.local.lookup(dst) ?? this.main.lookup(dst) ?? this.fallback.lookup(dst);
+  }
+
+  /** The next hop for `dst` through `route`: a learned redirect's gateway, the route's gateway, or dst itself. */
+  nexthop(route: Route, dst: number): number {
+    if (this.exceptions.size > 0) {
+      const e = this.exceptions.get(dst);
+      if (e !== undefined && e.oif === route.oif) {
+        if (e.expires > this.ns.net.now) return e.gateway;
+        this.exceptions.delete(dst);
+      }
+    }
+    return route.gateway !== 0 ? route.gateway : dst;
   }
 
   /** Whether `addr` is one of this namespace's local addresses (a `local` route in table local). */

@@ -15,6 +15,11 @@ import {
 import type { NetDevice } from './device.js';
 import type { NetNamespace } from './namespace.js';
 import { RTN_LOCAL } from './route-table.js';
+import { REDIRECT_TIMEOUT } from './fib.js';
+
+function fmt(n: number): string {
+  return `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
+}
 
 /** An ICMP socket's owner (ping): gets echo replies and errors about its echo requests. */
 export interface IcmpEchoListener {
@@ -24,14 +29,6 @@ export interface IcmpEchoListener {
   echoError(p: Packet): void;
 }
 
-/** Per-destination state of icmpv4_xrlim_allow (inet_peer rate_tokens). */
-class XrlimPeer {
-  tokens = 0;
-  last = -1;
-}
-
-const XRLIM_BURST_FACTOR = 6;
-
 /** Whether an ICMP type is an error (icmp_pointers[type].error). */
 export function isIcmpError(type: number): boolean {
   return type === ICMP_DEST_UNREACH || type === ICMP_REDIRECT || type === ICMP_TIME_EXCEEDED || ICMP_PARAMETERPROB_TYPES.includes(type);
@@ -40,7 +37,6 @@ export function isIcmpError(type: number): boolean {
 /** ICMP of a namespace: echo service, error generation (icmp_send) with Linux's rate limits, and error delivery to sockets. */
 export class Icmp {
   private readonly echoListeners = new Map<number, IcmpEchoListener>();
-  private readonly xrlim = new Map<number, XrlimPeer>();
   /** icmp_global: a token bucket of icmp_msgs_burst at icmp_msgs_per_sec. */
   private globalCredit = -1;
   private globalStamp = 0;
@@ -67,6 +63,7 @@ export class Icmp {
       this.echoListeners.get(p.icmpId)?.echoReply(p);
       return;
     }
+    if (type === ICMP_REDIRECT && p.inner !== null) this.redirect(dev, p);
     if (isIcmpError(type) && p.inner !== null) {
       const inner = p.inner;
       switch (inner.ipProto) {
@@ -81,7 +78,31 @@ export class Icmp {
           break;
       }
     }
-    void dev;
+  }
+
+  /**
+   * ip_do_redirect: a router says the way to the quoted destination is `icmpRest`. Accepted
+   * only from the current gateway of that route, on the device the route uses, for a unicast
+   * new gateway; learned once the new gateway answers ARP (until then it is only probed).
+   */
+  private redirect(dev: NetDevice, p: Packet): void {
+    if (p.icmpCode > 3) return;
+    const inner = p.inner!;
+    const daddr = inner.ipDst;
+    const oldGw = p.ipSrc;
+    const newGw = p.icmpRest >>> 0;
+    const conf = this.ns.confAll;
+    const rx = dev.conf.forwarding !== 0 ? conf.accept_redirects & dev.conf.accept_redirects : conf.accept_redirects | dev.conf.accept_redirects;
+    if (newGw === oldGw || rx === 0) return;
+    const route = this.ns.fib.lookup(daddr);
+    if (route === null || route.oif !== dev.ifindex || this.ns.fib.nexthop(route, daddr) !== oldGw) return;
+    // inet_addr_type(new_gw) must be unicast (shared_media is on by default).
+    if (newGw === 0 || newGw === 0xffffffff || newGw >>> 28 === 14 || this.ns.fib.local.lookup(newGw)?.type === RTN_LOCAL) return;
+    const n = this.ns.neigh.kick(dev, newGw);
+    if (this.ns.neigh.isValid(n))
+      this.ns.fib.exceptions.set(daddr, { gateway: newGw, oif: route.oif, expires: this.ns.net.now + REDIRECT_TIMEOUT });
+    const tr = this.ns.net.tracer;
+    if (tr !== null) tr.record(this.ns.name, 'icmp', p.id, `redirect for ${fmt(daddr)} to ${fmt(newGw)} ${this.ns.neigh.isValid(n) ? 'learned' : 'awaits ARP for the new gateway'}`);
   }
 
   /** icmp_reply to an echo request: from the address it was sent to, same id, sequence and data. */
@@ -149,17 +170,7 @@ export class Icmp {
     if (!this.globalAllow(now)) return false;
     const timeout = sys.icmp_ratelimit * 1_000_000;
     if (timeout === 0) return true;
-    let peer = this.xrlim.get(p.ipDst);
-    if (peer === undefined) {
-      peer = new XrlimPeer();
-      this.xrlim.set(p.ipDst, peer);
-    }
-    const burst = XRLIM_BURST_FACTOR * timeout;
-    peer.tokens = peer.last < 0 ? burst : Math.min(burst, peer.tokens + (now - peer.last));
-    peer.last = now;
-    if (peer.tokens < timeout) return false;
-    peer.tokens -= timeout;
-    return true;
+    return this.ns.peers.get(p.ipDst, now).xrlimAllow(now, timeout);
   }
 
   private globalAllow(now: number): boolean {

@@ -77,14 +77,6 @@ function fmtIp(n: number): string {
   return `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
 }
 
-/** Per-source state of ip_error's and ip_rt_send_redirect's rate limits (struct inet_peer). */
-class PeerLimits {
-  errorTokens = 0;
-  errorLast = -1;
-  redirects = 0;
-  redirectLast = 0;
-}
-
 /** ip_rt_error_cost (HZ) and ip_rt_error_burst (5·HZ), in ns. */
 const ERROR_COST = 1_000_000_000;
 const ERROR_BURST = 5_000_000_000;
@@ -98,8 +90,6 @@ const REDIRECT_SILENCE = REDIRECT_LOAD * 1024;
  * local delivery and local output, with the netfilter hooks at the kernel's five points.
  */
 export class Ipv4 implements UnresolvedHandler {
-  private readonly peers = new Map<number, PeerLimits>();
-
   constructor(private readonly ns: NetNamespace) {
     ns.neigh.onUnresolved = this;
   }
@@ -191,26 +181,16 @@ export class Ipv4 implements UnresolvedHandler {
       this.trace('drop', p, 'blackhole route: dropped silently');
       return;
     }
-    const peer = this.peer(p.ipSrc);
     const now = this.ns.net.now;
-    if (peer.errorLast < 0) peer.errorTokens = ERROR_BURST;
-    else peer.errorTokens = Math.min(ERROR_BURST, peer.errorTokens + (now - peer.errorLast));
-    peer.errorLast = now;
-    if (peer.errorTokens < ERROR_COST) {
+    const peer = this.ns.peers.get(p.ipSrc, now);
+    peer.tokens = Math.min(ERROR_BURST, peer.tokens + (now - peer.last));
+    peer.last = now;
+    if (peer.tokens < ERROR_COST) {
       this.trace('drop', p, 'ICMP error rate-limited (ip_error)');
       return;
     }
-    peer.errorTokens -= ERROR_COST;
+    peer.tokens -= ERROR_COST;
     this.ns.icmp.sendError(p, ICMP_DEST_UNREACH, code, 0, dev, false);
-  }
-
-  private peer(addr: number): PeerLimits {
-    let peer = this.peers.get(addr);
-    if (peer === undefined) {
-      peer = new PeerLimits();
-      this.peers.set(addr, peer);
-    }
-    return peer;
   }
 
   /** ip_forward: TTL, MTU, redirect, FORWARD and POSTROUTING, then the neighbour layer. */
@@ -222,7 +202,7 @@ export class Ipv4 implements UnresolvedHandler {
     }
     const outDev = this.ns.deviceByIndex(route.oif);
     if (outDev === undefined) return;
-    const nexthop = route.gateway !== 0 ? route.gateway : p.ipDst;
+    const nexthop = this.ns.fib.nexthop(route, p.ipDst);
     if (p.ipDf && p.ipTotalLength() > outDev.mtu) {
       this.trace('drop', p, `${p.ipTotalLength()} bytes exceed the MTU ${outDev.mtu} of ${outDev.name} with DF set`);
       this.ns.icmp.sendError(p, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, outDev.mtu, inDev, false);
@@ -250,16 +230,19 @@ export class Ipv4 implements UnresolvedHandler {
 
   /** ip_rt_send_redirect with its exponential backoff per source. */
   private sendRedirect(dev: NetDevice, p: Packet, gateway: number): void {
-    const peer = this.peer(p.ipSrc);
     const now = this.ns.net.now;
-    if (now - peer.redirectLast > REDIRECT_SILENCE) peer.redirects = 0;
+    const peer = this.ns.peers.get(p.ipSrc, now);
+    if (now > peer.last + REDIRECT_SILENCE) {
+      peer.tokens = 0;
+      peer.redirects = 0;
+    }
     if (peer.redirects >= REDIRECT_NUMBER) {
-      peer.redirectLast = now;
+      peer.last = now;
       return;
     }
-    if (peer.redirects === 0 || now > peer.redirectLast + REDIRECT_LOAD * 2 ** peer.redirects) {
+    if (peer.redirects === 0 || now > peer.last + REDIRECT_LOAD * 2 ** peer.redirects) {
       this.ns.icmp.sendError(p, ICMP_REDIRECT, ICMP_REDIR_HOST, gateway, dev, false);
-      peer.redirectLast = now;
+      peer.last = now;
       peer.redirects++;
     }
   }
@@ -336,7 +319,7 @@ export class Ipv4 implements UnresolvedHandler {
     const outDev = route.type === RTN_LOCAL || route.type === RTN_BROADCAST ? this.ns.lo : this.ns.deviceByIndex(route.oif);
     if (outDev === undefined) return ENETUNREACH;
     if (p.ipDf && p.ipTotalLength() > outDev.mtu) return EMSGSIZE;
-    const nexthop = route.gateway !== 0 ? route.gateway : p.ipDst;
+    const nexthop = this.ns.fib.nexthop(route, p.ipDst);
     this.trace('route', p, `output ${fmtIp(p.ipDst)} ${route.gateway !== 0 ? 'via ' + fmtIp(route.gateway) + ' ' : ''}dev ${outDev.name} src ${fmtIp(p.ipSrc)}`);
     if (confirm) this.ns.neigh.confirm(outDev, nexthop);
     this.postRouting(outDev, nexthop, p, null);

@@ -3,6 +3,7 @@ import { IfAddr } from './address.js';
 import { DummyDevice, LoopbackDevice, VethDevice, type NetDevice } from './device.js';
 import { Fib } from './fib.js';
 import { Icmp } from './icmp.js';
+import { InetPeers } from './inet-peer.js';
 import { Ipv4 } from './ipv4.js';
 import { NeighbourTable } from './neighbour.js';
 import { NetfilterHooks } from './netfilter.js';
@@ -33,6 +34,8 @@ export class NetNamespace {
   readonly ipv4Sysctls = new Ipv4Sysctls();
 
   readonly hooks = new NetfilterHooks();
+  /** Per-remote-address rate-limit state (inet_peer). */
+  readonly peers = new InetPeers();
   readonly fib: Fib;
   readonly neigh: NeighbourTable;
   readonly ip: Ipv4;

@@ -169,13 +169,29 @@ export class NeighbourTable {
     this.send(n, p);
   }
 
-  /** neigh_event_send: transmit through an entry, moving its state machine as the kernel does. */
-  private send(n: Neighbour, p: Packet): void {
+  /**
+   * Starts resolving `ip` on `dev` without a packet to send (neigh_event_send with no skb),
+   * as a redirect's new gateway is checked. Returns the entry, valid or not.
+   */
+  kick(dev: NetDevice, ip: number): Neighbour {
+    let n = this.lookup(dev, ip);
+    if (n === undefined) n = this.create(dev, ip);
+    if ((n.state & NUD_VALID) === 0) this.send(n, null);
+    return n;
+  }
+
+  /** Whether an entry can be used to send (NUD_VALID). */
+  isValid(n: Neighbour): boolean {
+    return (n.state & NUD_VALID) !== 0;
+  }
+
+  /** neigh_event_send: transmit through an entry (or just move its state machine when `p` is null), as the kernel does. */
+  private send(n: Neighbour, p: Packet | null): void {
     const dev = n.dev;
     n.used = this.ns.net.now;
     const state = n.state;
     if ((state & (NUD_CONNECTED | NUD_DELAY | NUD_PROBE)) !== 0) {
-      this.transmitTo(n, p);
+      if (p !== null) this.transmitTo(n, p);
       return;
     }
     if (state === NUD_STALE) {
@@ -183,23 +199,23 @@ export class NeighbourTable {
       this.setState(n, NUD_DELAY);
       n.quiet = false;
       this.ns.net.scheduler.arm(n, this.parms(dev).delay_first_probe_time * SEC);
-      this.transmitTo(n, p);
+      if (p !== null) this.transmitTo(n, p);
       return;
     }
     if (state === NUD_INCOMPLETE) {
-      this.enqueue(n, p);
+      if (p !== null) this.enqueue(n, p);
       return;
     }
     // NONE or FAILED: start resolving.
     const parms = this.parms(dev);
     if (parms.mcast_solicit + parms.app_solicit === 0) {
       this.setState(n, NUD_FAILED);
-      this.reportUnresolved(dev, p);
+      if (p !== null) this.reportUnresolved(dev, p);
       return;
     }
     this.setState(n, NUD_INCOMPLETE);
     n.probes = parms.ucast_solicit;
-    this.enqueue(n, p);
+    if (p !== null) this.enqueue(n, p);
     n.quiet = false;
     this.ns.net.scheduler.arm(n, Math.max(parms.retrans_time_ms * MS, 10 * MS));
     this.solicit(n);

@@ -481,7 +481,8 @@ export class Tcp {
     if (dataAcked > 0) sock.unacked = sock.unacked.subarray(dataAcked);
     sock.sndUna = ack;
     sock.retries = 0;
-    sock.pendingConfirm = true;
+    // No sk_dst_confirm here: on this kernel a handshake and teardown do not confirm the
+    // neighbour (the server still re-probes it by ARP 5 s later, as captured).
     if (sock.sndUna === sock.sndNxt) this.ns.net.scheduler.cancel(sock.rtoTimer);
     else this.armRto(sock, TCP_RTO_MIN);
     return true;
@@ -570,9 +571,8 @@ export class Tcp {
     switch (sock.state) {
       case TCP_ESTABLISHED:
         sock.state = TCP_CLOSE_WAIT;
-        // Entering CLOSE_WAIT switches to delayed ACKs: an application that closes at once sends its FIN with the ACK.
-        sock.pingpong = true;
-        this.scheduleAck(sock, false);
+        // The FIN is acknowledged at once; the application's own FIN follows separately (as captured on the kernel).
+        this.scheduleAck(sock, true);
         sock.handler?.peerClosed(sock);
         return;
       case TCP_FIN_WAIT1:
