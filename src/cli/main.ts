@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { Command, CommanderError, Option } from 'commander';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { renderCapture } from '../script/result.js';
@@ -18,7 +18,14 @@ export const DEMO_SCENARIO = join(packageRoot, 'examples', 'router.sh');
 
 type Format = 'capture' | 'text' | 'json';
 
-function runFile(file: string, format: Format, seed: number): number {
+interface RunFlags {
+  format: Format;
+  seed: number;
+  pcap?: string;
+}
+
+function runFile(file: string, flags: RunFlags): number {
+  const { format, seed } = flags;
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -27,7 +34,11 @@ function runFile(file: string, format: Format, seed: number): number {
     return EXIT_USAGE;
   }
   try {
-    const result = runScenario(text, { file, seed, explain: format !== 'capture' });
+    const result = runScenario(text, { file, seed, explain: format !== 'capture', pcap: flags.pcap !== undefined });
+    if (flags.pcap !== undefined) {
+      mkdirSync(flags.pcap, { recursive: true });
+      for (const p of result.probes) if (p.pcapng !== null) writeFileSync(join(flags.pcap, `probe-${p.index}.pcapng`), p.pcapng);
+    }
     const out = format === 'capture' ? renderCapture(result) : format === 'text' ? renderText(result) : renderJson(result);
     process.stdout.write(out);
     return 0;
@@ -61,16 +72,17 @@ function program(): Command {
     .argument('<scenario>', 'the scenario file')
     .addOption(formatOption())
     .option('-s, --seed <n>', 'seed of the simulation’s random choices (MACs, ports, timers)', seedOf, 1)
-    .action((file: string, o: { format: Format; seed: number }) => {
-      process.exitCode = runFile(file, o.format, o.seed);
+    .option('--pcap <dir>', 'also write each probe’s frames as real bytes to DIR/probe-N.pcapng (one interface per namespace/device)')
+    .action((file: string, o: RunFlags) => {
+      process.exitCode = runFile(file, o);
     });
   cmd
     .command('demo')
     .description(`run the built-in example (${'examples/router.sh'}) and print its capture`)
     .addOption(formatOption())
     .option('-s, --seed <n>', 'seed of the simulation’s random choices', seedOf, 1)
-    .action((o: { format: Format; seed: number }) => {
-      process.exitCode = runFile(DEMO_SCENARIO, o.format, o.seed);
+    .action((o: RunFlags) => {
+      process.exitCode = runFile(DEMO_SCENARIO, o);
     });
   return cmd;
 }

@@ -2,6 +2,8 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Packet } from '../packet/packet.js';
 import { parseIPv4 } from '../packet/address.js';
+import { encodeFrame } from '../packet/encode.js';
+import { PcapngWriter } from '../packet/pcapng.js';
 import type { Direction, NetDevice } from '../netns/device.js';
 import type { NetNamespace } from '../netns/namespace.js';
 import { Network, type FrameTap } from '../netns/network.js';
@@ -25,6 +27,8 @@ export interface RunOptions {
   seed?: number;
   /** Record why things happened (route, neighbour, drops) beside each capture line. */
   explain?: boolean;
+  /** Also record each probe's frames as real bytes (pcapng). */
+  pcap?: boolean;
   /** Reads a file a script redirects from; defaults to the file system. */
   readFile?: (path: string) => string;
 }
@@ -45,6 +49,8 @@ export interface ProbeDetail {
   /** Notes recorded before the first packet (e.g. a local sender's route error). */
   before: string[];
   lines: ExplainedLine[];
+  /** The probe's frames as a pcapng file, when RunOptions.pcap asked for it. */
+  pcapng: Uint8Array | null;
 }
 
 export interface RunResult extends ScenarioResult {
@@ -58,14 +64,18 @@ class ProbeCapture implements FrameTap {
   constructor(
     private readonly tracer: Tracer,
     private readonly net: Network,
+    /** Real bytes of every frame, when asked for. */
+    readonly pcap: PcapngWriter | null,
   ) {
     this.lastPacketAt = net.now;
   }
 
   frame(dev: NetDevice, dir: Direction, p: Packet): void {
     if (dev.ns === this.net.root) return; // the harness captures only named namespaces
-    this.lastPacketAt = this.net.now;
+    const now = this.net.now;
+    this.lastPacketAt = now;
     this.tracer.record(dev.ns.name, 'capture', p.id, formatCaptureLine(dev.ns.name, dev.name, dir, p));
+    if (this.pcap !== null) this.pcap.addFrame(dev.ns.name, dev.name, Math.round(now), encodeFrame(p), dir);
   }
 }
 
@@ -188,7 +198,7 @@ class ScenarioRunner {
     this.flushOutput();
     const index = ++this.probeCount;
     const tracer = new Tracer(this.net.scheduler);
-    const capture = new ProbeCapture(tracer, this.net);
+    const capture = new ProbeCapture(tracer, this.net, this.opts.pcap === true ? new PcapngWriter() : null);
     this.net.tracer = tracer;
     this.net.tap = capture;
     const note = (text: string) => tracer.record(ns.name, 'app', 0, text);
@@ -230,6 +240,7 @@ class ScenarioRunner {
     this.net.tracer = null;
 
     const detail = explain(tracer.take(), index, cmd);
+    detail.pcapng = capture.pcap === null ? null : capture.pcap.toBytes();
     this.probes.push(detail);
     this.segments.push({ kind: 'probe', index, line: cmd.line, lines: detail.lines.map((l) => l.line) });
   }
@@ -237,7 +248,7 @@ class ScenarioRunner {
 
 /** Groups trace events under the capture line they follow. */
 function explain(events: TraceEvent[], index: number, cmd: Command): ProbeDetail {
-  const detail: ProbeDetail = { index, line: cmd.line, command: cmd.text, before: [], lines: [] };
+  const detail: ProbeDetail = { index, line: cmd.line, command: cmd.text, before: [], lines: [], pcapng: null };
   for (const e of events) {
     if (e.kind === 'capture') detail.lines.push({ line: e.text, at: e.at, why: [] });
     else {
