@@ -1,0 +1,23 @@
+# The sender's own interface set down.
+# Shows: the connected route disappears with the link; a ping has no route and puts
+# nothing on the wire; setting it up again brings the route back and the ping through.
+ip netns add h1
+ip netns add h2
+ip -n h1 link add eth0 type veth peer name eth0 netns h2
+ip -n h1 link set eth0 address 02:00:00:00:01:01
+ip -n h2 link set eth0 address 02:00:00:00:02:01
+ip -n h1 addr add 10.0.0.1/24 dev eth0
+ip -n h2 addr add 10.0.0.2/24 dev eth0
+ip -n h1 link set eth0 up
+ip -n h2 link set eth0 up
+# keep confirmed neighbours REACHABLE for the whole run (150-450 s instead of 15-45 s), so
+# that a later probe does not depend on the random reachable time
+ip netns exec h1 sysctl -qw net.ipv4.neigh.eth0.base_reachable_time_ms=300000
+ip netns exec h2 sysctl -qw net.ipv4.neigh.eth0.base_reachable_time_ms=300000
+ip -n h1 link set eth0 down
+ip -n h1 route show
+ip -n h1 link show eth0
+probe h1 icmp 10.0.0.1 10.0.0.2
+ip -n h1 link set eth0 up
+ip -n h1 route show
+probe h1 icmp 10.0.0.1 10.0.0.2

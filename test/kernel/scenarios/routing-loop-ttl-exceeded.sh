@@ -1,0 +1,37 @@
+# A routing loop: r1's default route points at r2 and r2's at r1.
+# Shows: the echo request bounces between r1 and r2, its TTL falling by one per hop, until a
+# router receives it with TTL 1 (r2, from its address towards h1) and sends ICMP time
+# exceeded back to h1. No redirect, although r2 forwards back out the interface the packet
+# came in on: the kernel redirects only senders that are on-link for it.
+ip netns add h1
+ip netns add r1
+ip netns add r2
+ip netns add h2
+ip -n h1 link add eth0 type veth peer name eth0 netns r1
+ip -n r1 link add eth1 type veth peer name eth0 netns r2
+ip -n h2 link add eth0 type veth peer name eth1 netns r2
+ip -n h1 link set eth0 address 02:00:00:00:01:01
+ip -n r1 link set eth0 address 02:00:00:00:11:01
+ip -n r1 link set eth1 address 02:00:00:00:11:02
+ip -n r2 link set eth0 address 02:00:00:00:12:01
+ip -n r2 link set eth1 address 02:00:00:00:12:02
+ip -n h2 link set eth0 address 02:00:00:00:02:01
+ip -n h1 addr add 10.0.1.1/24 dev eth0
+ip -n r1 addr add 10.0.1.254/24 dev eth0
+ip -n r1 addr add 10.0.12.1/24 dev eth1
+ip -n r2 addr add 10.0.12.2/24 dev eth0
+ip -n r2 addr add 10.0.2.254/24 dev eth1
+ip -n h2 addr add 10.0.2.1/24 dev eth0
+ip -n h1 link set eth0 up
+ip -n r1 link set eth0 up
+ip -n r1 link set eth1 up
+ip -n r2 link set eth0 up
+ip -n r2 link set eth1 up
+ip -n h2 link set eth0 up
+ip -n h1 route add default via 10.0.1.254
+ip -n h2 route add default via 10.0.2.254
+ip netns exec r1 sysctl -w net.ipv4.ip_forward=1
+ip netns exec r2 sysctl -w net.ipv4.ip_forward=1
+ip -n r1 route add default via 10.0.12.2
+ip -n r2 route add default via 10.0.12.1
+probe h1 icmp 10.0.1.1 10.9.9.9
