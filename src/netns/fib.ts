@@ -74,9 +74,16 @@ export class Fib {
     return t;
   }
 
-  /** Policy routing with the default rules: local, then main, then default. */
+  /**
+   * The lookup under the default rules. With no custom rules the kernel merges `local` into
+   * `main` (one trie), so the longest prefix across both wins, local first on a tie; then `default`.
+   */
   lookup(dst: number): Route | null {
-    return this.local.lookup(dst) ?? this.main.lookup(dst) ?? this.fallback.lookup(dst);
+    const l = this.local.lookup(dst);
+    const m = this.main.lookup(dst);
+    if (l !== null && (m === null || l.prefixLen >= m.prefixLen)) return l;
+    if (m !== null) return m;
+    return this.fallback.lookup(dst);
   }
 
   /** The next hop for `dst` through `route`: a learned redirect's gateway, the route's gateway, or dst itself. */

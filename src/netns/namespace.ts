@@ -150,10 +150,9 @@ export class NetNamespace {
     target.attach(dev, ifindex);
   }
 
-  /** `ip link set DEV name NEW`. */
+  /** `ip link set DEV name NEW` (this kernel renames devices that are up, too). */
   renameDevice(dev: NetDevice, name: string): void {
     if (dev.name === name) return;
-    if (dev.adminUp) throw new NetlinkError('RTNETLINK answers: Device or resource busy');
     this.checkNewName(name);
     this.devices.delete(dev.name);
     dev.name = name;

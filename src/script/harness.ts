@@ -4,6 +4,9 @@ import type { NetNamespace } from '../netns/namespace.js';
 import type { TcpAcceptor, TcpHandler, TcpSocket } from '../netns/tcp.js';
 import type { UdpHandler, UdpSocket } from '../netns/udp.js';
 import { strerror } from '../netns/ipv4.js';
+import type { Scheduler } from '../sim/scheduler.js';
+import { SEC } from '../sim/time.js';
+import { CallbackTimer } from '../sim/timer.js';
 
 /**
  * The applications behind the harness commands (../shared/CAPTURE.md): `listen`'s echo
@@ -38,9 +41,18 @@ export class UdpEcho implements UdpHandler {
   error(): void {}
 }
 
-/** TCP echo (socat TCP4-LISTEN:PORT,fork EXEC:cat): echoes data and closes when the peer closes. */
+/** How long the kernel harness's TCP echo server waits after the peer's FIN before closing its side. */
+export const TCP_ECHO_CLOSE_DELAY = 1 * SEC;
+
+/**
+ * TCP echo (the kernel harness's socat TCP4-LISTEN server): echoes data, and closes its side
+ * one second after the peer closed (a fixed delay keeps the kernel's capture deterministic).
+ */
 export class TcpEcho implements TcpAcceptor, TcpHandler {
-  constructor(private readonly note: Note) {}
+  constructor(
+    private readonly note: Note,
+    private readonly scheduler: Scheduler<Packet>,
+  ) {}
 
   accept(): TcpHandler {
     return this;
@@ -53,7 +65,7 @@ export class TcpEcho implements TcpAcceptor, TcpHandler {
   }
 
   peerClosed(sock: TcpSocket): void {
-    sock.close();
+    this.scheduler.arm(new CallbackTimer(false, () => sock.close()), TCP_ECHO_CLOSE_DELAY);
   }
 
   failed(_sock: TcpSocket, errno: number): void {

@@ -173,7 +173,7 @@ class ScenarioRunner {
     const note = (text: string) => this.net.tracer?.record(ns.name, 'app', 0, text);
     let res: unknown;
     if (argv[2] === 'udp') res = ns.udp.bind(0, port, new UdpEcho(note));
-    else if (argv[2] === 'tcp') res = ns.tcp.listen(0, port, new TcpEcho(note));
+    else if (argv[2] === 'tcp') res = ns.tcp.listen(0, port, new TcpEcho(note, this.net.scheduler));
     else this.error(cmd, `listen: unknown protocol "${argv[2]}"`);
     if (typeof res === 'string') this.error(cmd, `listen: ${res}`);
   }

@@ -92,7 +92,7 @@ describe('pod to pod across nodes (kernel: testdata/flannel.sh)', () => {
     const p1 = pods.get('p1')!.ns;
     const p2 = pods.get('p2')!.ns;
     p2.udp.bind(0, 5301, new UdpEcho(() => {}));
-    p2.tcp.listen(0, 8080, new TcpEcho(() => {}));
+    p2.tcp.listen(0, 8080, new TcpEcho(() => {}, net.scheduler));
     const notes: string[] = [];
     const note = (t: string): void => void notes.push(t);
     const cap = new CaptureRecorder(net);

@@ -275,14 +275,7 @@ function moveLink(dev: NetDevice, target: NetNamespace): void {
 /** dev_change_name; this kernel renames up devices too. */
 function renameLink(dev: NetDevice, name: string): void {
   if (dev.ns.device(name) !== undefined) throw new IpExit('RTNETLINK answers: File exists\n');
-  // NetNamespace.renameDevice refuses up devices (older kernels did); 6.18 does not.
-  const up = dev.adminUp;
-  dev.adminUp = false;
-  try {
-    dev.ns.renameDevice(dev, name);
-  } finally {
-    dev.adminUp = up;
-  }
+  dev.ns.renameDevice(dev, name);
 }
 
 /** dev_open, plus what inetdev does for a loopback device coming up: 127.0.0.1/8 scope host. */
