@@ -3,14 +3,14 @@
 ip netns add h
 ip netns add r
 ip netns add lan
-ip -n h link add eth0 type veth peer name h netns r
+ip -n h link add eth0 type veth peer name host netns r
 ip -n r link add lan type veth peer name eth0 netns lan
 ip -n h addr add 10.0.1.2/24 dev eth0
-ip -n r addr add 10.0.1.1/24 dev h
+ip -n r addr add 10.0.1.1/24 dev host
 ip -n r addr add 10.0.2.1/24 dev lan
 ip -n lan addr add 10.0.2.2/24 dev eth0
 ip -n h link set eth0 up
-ip -n r link set h up
+ip -n r link set host up
 ip -n r link set lan up
 ip -n lan link set eth0 up
 ip -n h route add default via 10.0.1.1

@@ -24,6 +24,12 @@ ip -n h2 route add default via 10.0.2.1
 ip netns exec r sysctl -w net.ipv4.ip_forward=1
 ip -n h1 route get 10.0.2.2
 ip -n r route show
+# Neighbour entries stay REACHABLE for a random 15–45 s; a long base time keeps later probes
+# independent of that draw (the kernel and dpsim draw differently).
+ip netns exec h1 sysctl -qw net.ipv4.neigh.eth0.base_reachable_time_ms=300000
+ip netns exec r sysctl -qw net.ipv4.neigh.left.base_reachable_time_ms=300000
+ip netns exec r sysctl -qw net.ipv4.neigh.right.base_reachable_time_ms=300000
+ip netns exec h2 sysctl -qw net.ipv4.neigh.eth0.base_reachable_time_ms=300000
 listen h2 udp 5301
 probe h1 icmp 10.0.1.2 10.0.2.2
 probe h1 udp 10.0.1.2:40000 10.0.2.2:5301

@@ -3,14 +3,14 @@
 ip netns add h
 ip netns add r1
 ip netns add r2
-ip -n h link add eth0 type veth peer name h netns r1
+ip -n h link add eth0 type veth peer name host netns r1
 ip -n r1 link add r2 type veth peer name r1 netns r2
 ip -n h addr add 10.0.1.2/24 dev eth0
-ip -n r1 addr add 10.0.1.1/24 dev h
+ip -n r1 addr add 10.0.1.1/24 dev host
 ip -n r1 addr add 10.0.12.1/24 dev r2
 ip -n r2 addr add 10.0.12.2/24 dev r1
 ip -n h link set eth0 up
-ip -n r1 link set h up
+ip -n r1 link set host up
 ip -n r1 link set r2 up
 ip -n r2 link set r1 up
 ip -n h route add default via 10.0.1.1

@@ -7,6 +7,7 @@ import { renderCapture } from '../script/result.js';
 import { ScriptError } from '../script/context.js';
 import { runScenario } from '../script/run.js';
 import { renderJson, renderText } from './render.js';
+import { verify } from './verify.js';
 
 const EXIT_SCENARIO = 1;
 const EXIT_USAGE = 2;
@@ -84,12 +85,19 @@ function program(): Command {
     .action((o: RunFlags) => {
       process.exitCode = runFile(DEMO_SCENARIO, o);
     });
+  cmd
+    .command('verify')
+    .description('run scenarios on this machine’s real kernel (root; a private namespace) and through dpsim, and compare them probe by probe')
+    .argument('<scenario...>', 'scenario files')
+    .action(async (files: string[]) => {
+      process.exitCode = await verify(files, (t) => process.stdout.write(t));
+    });
   return cmd;
 }
 
-export function main(argv: string[]): void {
+export async function main(argv: string[]): Promise<void> {
   try {
-    program().parse(argv);
+    await program().parseAsync(argv);
   } catch (e) {
     if (e instanceof CommanderError) {
       process.exitCode = e.exitCode === 0 ? 0 : EXIT_USAGE;
@@ -99,4 +107,4 @@ export function main(argv: string[]): void {
   }
 }
 
-main(process.argv);
+await main(process.argv);

@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { decodeFrame } from '../../src/packet/decode.js';
 import { formatCaptureLine } from '../../src/trace/capture.js';
-import { normaliseCapture } from './normalise.js';
+import { normaliseCapture } from '../../src/verify/normalise.js';
 import { fillOffloadedChecksum, readSll2Pcap } from './pcap.js';
 
 const ZOO = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'zoo');

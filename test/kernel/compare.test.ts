@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ScenarioResult, Segment } from '../../src/script/result.js';
-import { compareResults, lineDiff, normaliseOutput, renderComparison, sortNeighbourRuns } from './compare.js';
-import type { CaptureGap } from './capture-gaps.js';
+import { compareResults, lineDiff, normaliseOutput, renderComparison, sortNeighbourRuns } from '../../src/verify/compare.js';
+import type { CaptureGap } from '../../src/verify/capture-gaps.js';
 import { readRecording, scenario } from './scenarios.js';
 
 /** The kernel's recorded truth for a scenario (must exist: the corpus ships it). */

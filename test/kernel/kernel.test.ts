@@ -10,9 +10,9 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import type { ScenarioResult } from '../../src/script/result.js';
-import { compareResults, renderComparison } from './compare.js';
-import { liveKernelStatus } from './live.js';
-import { runOnKernel } from './runner.js';
+import { compareResults, renderComparison } from '../../src/verify/compare.js';
+import { liveKernelStatus } from '../../src/verify/live.js';
+import { runOnKernel } from '../../src/verify/runner.js';
 import { listScenarios, readRecording, type Scenario } from './scenarios.js';
 
 /** The simulator's entry point (src/script/run.ts). */

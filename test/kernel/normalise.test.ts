@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { describePacket, mergeCaptures, normaliseCapture, UnreadableTcpdumpLine } from './normalise.js';
+import { describePacket, mergeCaptures, normaliseCapture, UnreadableTcpdumpLine } from '../../src/verify/normalise.js';
 
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), 'fixtures');
 

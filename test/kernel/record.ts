@@ -10,9 +10,9 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { renderCapture, type ScenarioResult } from '../../src/script/result.js';
-import { compareResults, renderComparison } from './compare.js';
+import { compareResults, renderComparison } from '../../src/verify/compare.js';
 import { mapPool } from './pool.js';
-import { runOnKernel } from './runner.js';
+import { runOnKernel } from '../../src/verify/runner.js';
 import { listScenarios, scenario, type Scenario } from './scenarios.js';
 
 interface Args {
@@ -27,7 +27,10 @@ function parseArgs(argv: string[]): Args {
     const a = argv[i]!;
     if (a === '--repeat') args.repeat = Number(argv[++i]);
     else if (a === '--jobs') args.jobs = Number(argv[++i]);
-    else args.names.push(a.replace(/\.sh$/, '').replace(/^.*\//, ''));
+    else {
+      const name = a.replace(/\.sh$/, '');
+      args.names.push(/(^|\/)examples\//.test(name) ? `examples/${name.replace(/^.*\//, '')}` : name.replace(/^.*\//, ''));
+    }
   }
   return args;
 }

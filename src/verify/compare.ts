@@ -7,7 +7,7 @@
  * is compared between the same probes after normalising what differs from run to run (MAC
  * addresses, interface indexes, timers and counters).
  */
-import type { ScenarioResult, Segment } from '../../src/script/result.js';
+import type { ScenarioResult, Segment } from '../script/result.js';
 import { CAPTURE_GAPS, type CaptureGap } from './capture-gaps.js';
 
 /** The verdict of a comparison and a readable account of every difference. */

@@ -12,10 +12,11 @@ import { mkdtemp, readdir, readFile, rm, cp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { ScenarioResult, Segment } from '../../src/script/result.js';
+import type { ScenarioResult, Segment } from '../script/result.js';
 import { mergeCaptures, normaliseCapture } from './normalise.js';
 
-const PRELUDE = join(dirname(fileURLToPath(import.meta.url)), 'prelude.sh');
+// Resolved from the package root so it is found from src/ (tests) and dist/ (the CLI) alike.
+const PRELUDE = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'src', 'verify', 'prelude.sh');
 
 /** How a kernel run waits and gives up. */
 export interface KernelRunOptions {
