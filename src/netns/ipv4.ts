@@ -94,9 +94,9 @@ export class Ipv4 implements UnresolvedHandler {
     ns.neigh.onUnresolved = this;
   }
 
+  /** Records why; callers check `net.tracer` first so that no text is built when tracing is off. */
   private trace(kind: string, p: Packet, text: string): void {
-    const tr = this.ns.net.tracer;
-    if (tr !== null) tr.record(this.ns.name, kind, p.id, text);
+    this.ns.net.tracer?.record(this.ns.name, kind, p.id, text);
   }
 
   private forwarding(dev: NetDevice): boolean {
@@ -110,7 +110,7 @@ export class Ipv4 implements UnresolvedHandler {
     // Frames for another host's MAC are seen by a capture but not taken by IP (PACKET_OTHERHOST).
     const broadcast = p.ethDst === MAC_BROADCAST;
     if (p.ethDst !== dev.mac && !broadcast && dev.usesArp) {
-      this.trace('drop', p, `${dev.name}: frame for another host (PACKET_OTHERHOST)`);
+      if (this.ns.net.tracer !== null) this.trace('drop', p, `${dev.name}: frame for another host (PACKET_OTHERHOST)`);
       return;
     }
     const hooks = this.ns.hooks;
@@ -130,38 +130,38 @@ export class Ipv4 implements UnresolvedHandler {
     }
     // Martian sources: multicast, limited broadcast, zeronet; loopback unless it arrived on lo.
     if (src >>> 28 === 14 || src === 0xffffffff || src >>> 24 === 0 || (src >>> 24 === 127 && dev.kind !== 'loopback')) {
-      this.trace('drop', p, `martian source ${fmtIp(src)} on ${dev.name}`);
+      if (this.ns.net.tracer !== null) this.trace('drop', p, `martian source ${fmtIp(src)} on ${dev.name}`);
       return;
     }
     // fib_validate_source: a source address of our own arriving from outside is martian (unless accept_local).
     if ((this.ns.confAll.accept_local | dev.conf.accept_local) === 0 && this.ns.fib.isLocal(src)) {
-      this.trace('drop', p, `martian source ${fmtIp(src)} on ${dev.name}: the address is local`);
+      if (this.ns.net.tracer !== null) this.trace('drop', p, `martian source ${fmtIp(src)} on ${dev.name}: the address is local`);
       return;
     }
     const route = this.ns.fib.lookup(dst);
     if (route === null) {
-      this.trace('route', p, `no route to ${fmtIp(dst)}`);
+      if (this.ns.net.tracer !== null) this.trace('route', p, `no route to ${fmtIp(dst)}`);
       this.inputError(dev, p, this.forwarding(dev) ? ENETUNREACH : EHOSTUNREACH);
       return;
     }
     const type = route.type;
     if (type === RTN_LOCAL || type === RTN_BROADCAST) {
-      this.trace('route', p, `${fmtIp(dst)} is local (${type === RTN_LOCAL ? 'local' : 'broadcast'} route)`);
+      if (this.ns.net.tracer !== null) this.trace('route', p, `${fmtIp(dst)} is local (${type === RTN_LOCAL ? 'local' : 'broadcast'} route)`);
       this.localDeliver(dev, p, type === RTN_BROADCAST);
       return;
     }
     const err = routeError(type);
     if (err !== 0) {
-      this.trace('route', p, `route ${fmtIp(route.dst)}/${route.prefixLen} is ${type === RTN_UNREACHABLE ? 'unreachable' : type === RTN_PROHIBIT ? 'prohibit' : 'blackhole'}`);
+      if (this.ns.net.tracer !== null) this.trace('route', p, `route ${fmtIp(route.dst)}/${route.prefixLen} is ${type === RTN_UNREACHABLE ? 'unreachable' : type === RTN_PROHIBIT ? 'prohibit' : 'blackhole'}`);
       this.inputError(dev, p, this.forwarding(dev) ? err : EHOSTUNREACH);
       return;
     }
     if (!this.forwarding(dev)) {
-      this.trace('drop', p, `not forwarding on ${dev.name} (net.ipv4.conf.${dev.name}.forwarding = 0)`);
+      if (this.ns.net.tracer !== null) this.trace('drop', p, `not forwarding on ${dev.name} (net.ipv4.conf.${dev.name}.forwarding = 0)`);
       return;
     }
     if (type !== RTN_UNICAST || linkBroadcast) {
-      this.trace('drop', p, 'not a unicast route or frame');
+      if (this.ns.net.tracer !== null) this.trace('drop', p, 'not a unicast route or frame');
       return;
     }
     this.forward(dev, p, route);
@@ -170,7 +170,7 @@ export class Ipv4 implements UnresolvedHandler {
   /** ip_error: ICMP for what routing refused, rate-limited per source, silent when not forwarding or for blackholes. */
   private inputError(dev: NetDevice, p: Packet, err: number): void {
     if (!this.forwarding(dev)) {
-      this.trace('drop', p, `dropped on ${dev.name}: not forwarding`);
+      if (this.ns.net.tracer !== null) this.trace('drop', p, `dropped on ${dev.name}: not forwarding`);
       return;
     }
     let code: number;
@@ -178,7 +178,7 @@ export class Ipv4 implements UnresolvedHandler {
     else if (err === ENETUNREACH) code = ICMP_NET_UNREACH;
     else if (err === EACCES) code = ICMP_PKT_FILTERED;
     else {
-      this.trace('drop', p, 'blackhole route: dropped silently');
+      if (this.ns.net.tracer !== null) this.trace('drop', p, 'blackhole route: dropped silently');
       return;
     }
     const now = this.ns.net.now;
@@ -186,7 +186,7 @@ export class Ipv4 implements UnresolvedHandler {
     peer.tokens = Math.min(ERROR_BURST, peer.tokens + (now - peer.last));
     peer.last = now;
     if (peer.tokens < ERROR_COST) {
-      this.trace('drop', p, 'ICMP error rate-limited (ip_error)');
+      if (this.ns.net.tracer !== null) this.trace('drop', p, 'ICMP error rate-limited (ip_error)');
       return;
     }
     peer.tokens -= ERROR_COST;
@@ -196,7 +196,7 @@ export class Ipv4 implements UnresolvedHandler {
   /** ip_forward: TTL, MTU, redirect, FORWARD and POSTROUTING, then the neighbour layer. */
   private forward(inDev: NetDevice, p: Packet, route: Route): void {
     if (p.ipTtl <= 1) {
-      this.trace('drop', p, 'TTL expired in transit');
+      if (this.ns.net.tracer !== null) this.trace('drop', p, 'TTL expired in transit');
       this.ns.icmp.sendError(p, ICMP_TIME_EXCEEDED, ICMP_EXC_TTL, 0, inDev, false);
       return;
     }
@@ -204,13 +204,13 @@ export class Ipv4 implements UnresolvedHandler {
     if (outDev === undefined) return;
     const nexthop = this.ns.fib.nexthop(route, p.ipDst);
     if (p.ipDf && p.ipTotalLength() > outDev.mtu) {
-      this.trace('drop', p, `${p.ipTotalLength()} bytes exceed the MTU ${outDev.mtu} of ${outDev.name} with DF set`);
+      if (this.ns.net.tracer !== null) this.trace('drop', p, `${p.ipTotalLength()} bytes exceed the MTU ${outDev.mtu} of ${outDev.name} with DF set`);
       this.ns.icmp.sendError(p, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, outDev.mtu, inDev, false);
       return;
     }
     if (outDev === inDev && this.shouldRedirect(inDev, p, route)) this.sendRedirect(inDev, p, nexthop);
     p.ipTtl--;
-    this.trace('route', p, `forward ${fmtIp(p.ipDst)} via ${route.gateway !== 0 ? fmtIp(route.gateway) + ' ' : ''}dev ${outDev.name}, ttl now ${p.ipTtl}`);
+    if (this.ns.net.tracer !== null) this.trace('route', p, `forward ${fmtIp(p.ipDst)} via ${route.gateway !== 0 ? fmtIp(route.gateway) + ' ' : ''}dev ${outDev.name}, ttl now ${p.ipTtl}`);
     const hooks = this.ns.hooks;
     if (hooks.has(NF_INET_FORWARD) && hooks.run(NF_INET_FORWARD, p, this.ns, inDev, outDev) !== NF_ACCEPT) return;
     this.postRouting(outDev, nexthop, p, inDev);
@@ -303,7 +303,7 @@ export class Ipv4 implements UnresolvedHandler {
   output(p: Packet, confirm = false): number {
     let route = this.routeOutput(p);
     if (typeof route === 'number') {
-      this.trace('route', p, `no usable route to ${fmtIp(p.ipDst)}: error returned to the sender`);
+      if (this.ns.net.tracer !== null) this.trace('route', p, `no usable route to ${fmtIp(p.ipDst)}: error returned to the sender`);
       return route;
     }
     const hooks = this.ns.hooks;
@@ -320,7 +320,7 @@ export class Ipv4 implements UnresolvedHandler {
     if (outDev === undefined) return ENETUNREACH;
     if (p.ipDf && p.ipTotalLength() > outDev.mtu) return EMSGSIZE;
     const nexthop = this.ns.fib.nexthop(route, p.ipDst);
-    this.trace('route', p, `output ${fmtIp(p.ipDst)} ${route.gateway !== 0 ? 'via ' + fmtIp(route.gateway) + ' ' : ''}dev ${outDev.name} src ${fmtIp(p.ipSrc)}`);
+    if (this.ns.net.tracer !== null) this.trace('route', p, `output ${fmtIp(p.ipDst)} ${route.gateway !== 0 ? 'via ' + fmtIp(route.gateway) + ' ' : ''}dev ${outDev.name} src ${fmtIp(p.ipSrc)}`);
     if (confirm) this.ns.neigh.confirm(outDev, nexthop);
     this.postRouting(outDev, nexthop, p, null);
     return 0;
@@ -347,7 +347,7 @@ export class Ipv4 implements UnresolvedHandler {
 
   /** Neighbour resolution failed for a queued datagram: ICMP host unreachable to its sender (arp_error_report). */
   neighbourFailed(dev: NetDevice, p: Packet): void {
-    this.trace('drop', p, `neighbour resolution failed on ${dev.name}`);
+    if (this.ns.net.tracer !== null) this.trace('drop', p, `neighbour resolution failed on ${dev.name}`);
     this.ns.icmp.sendError(p, ICMP_DEST_UNREACH, ICMP_HOST_UNREACH, 0, null, false);
   }
 }
