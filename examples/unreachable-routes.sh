@@ -13,6 +13,10 @@ ip -n r route add blackhole 10.10.0.0/16
 ip -n r route add unreachable 10.20.0.0/16
 ip -n r route add prohibit 10.30.0.0/16
 ip -n r route show
+# Neighbour entries stay REACHABLE for a random 15–45 s; a long base time keeps later probes
+# independent of that draw (the kernel and dpsim draw differently).
+ip netns exec h sysctl -qw net.ipv4.neigh.eth0.base_reachable_time_ms=300000
+ip netns exec r sysctl -qw net.ipv4.neigh.eth0.base_reachable_time_ms=300000
 probe h icmp 10.0.1.2 10.10.0.1
 probe h icmp 10.0.1.2 10.20.0.1
 probe h icmp 10.0.1.2 10.30.0.1

@@ -45,8 +45,6 @@ export class BridgeDevice extends NetDevice {
   /** The MAC and MTU this code last gave the device, to notice when someone else set them. */
   private knownMac: number;
   private autoMtu = 1500;
-  /** The MAC the device had when its link first came up with carrier (its IPv6 link-local address derives from it). */
-  linkReadyMac: number | null = null;
   /** Frames a br_netfilter DNAT sent through the neighbour layer, with the port they came in on (bridged_dnat). */
   readonly bridgedDnat = new Map<Packet, BridgedDnatFrame>();
   private nfNs: NetNamespace | null = null;
@@ -186,7 +184,6 @@ export class BridgeDevice extends NetDevice {
 
   /** br_stp_change_bridge_id: new bridge id and device MAC, the FDB follows, port states are reselected. */
   private changeBridgeId(mac: number): void {
-    this.noteLinkState();
     this.fdb.changeBridgeMac(this.mac, mac);
     this.bridgeIdMac = mac;
     this.mac = mac;
@@ -258,12 +255,6 @@ export class BridgeDevice extends NetDevice {
       portMacChanged = true;
     }
     if (portMacChanged) this.recalculateBridgeId();
-    this.noteLinkState();
-  }
-
-  /** Records the MAC the first time the bridge is seen up with carrier (when IPv6 made its link-local address). */
-  noteLinkState(): void {
-    if (this.linkReadyMac === null && this.adminUp && this.hasCarrier()) this.linkReadyMac = this.mac;
   }
 
   /** `ip link del BRIDGE`: its ports are released and its timers stop (the namespace removes the device). */

@@ -147,24 +147,27 @@ export class BridgeFdb {
    */
   userAdd(mac: number, port: BridgePort | null, state: FdbUserState, sticky: boolean, mode: FdbAddMode): string | null {
     // Checked on this kernel: a zero MAC, `sticky` on a local entry and a non-permanent entry
-    // of the bridge itself are EINVAL; `dynamic` is EPERM.
+    // of the bridge itself are EINVAL; `dynamic` on a port that does not forward is EPERM
+    // (on a forwarding one it makes an entry that ages like a learned one).
     if (mac === 0 || (sticky && state === 'permanent') || (port === null && state !== 'permanent')) return FDB_EINVAL;
-    if (state === 'dynamic') return FDB_EPERM;
+    if (state === 'dynamic' && !port!.forwarding) return FDB_EPERM;
     const local = state === 'permanent';
+    const isStatic = state !== 'dynamic';
     let e = this.table.get(mac);
     if (e !== undefined && mode === 'add') return FDB_EEXIST;
     if (e === undefined) {
-      e = new BridgeFdbEntry(mac, this.scheduler.now, port, local, true, true, sticky);
+      e = new BridgeFdbEntry(mac, this.scheduler.now, port, local, isStatic, true, sticky);
       this.table.insert(e);
       return null;
     }
     // fdb_add_entry on an existing entry: it takes the new port, state and flags in place.
     e.dst = port;
     e.local = local;
-    e.isStatic = true;
+    e.isStatic = isStatic;
     e.addedByUser = true;
     e.sticky = sticky;
     e.updated = this.scheduler.now;
+    if (e.ages) this.table.armFor(e);
     return null;
   }
 

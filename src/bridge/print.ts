@@ -25,7 +25,8 @@ function isFdbDumpSource(dev: NetDevice): dev is NetDevice & FdbDumpSource {
 
 /** Which entries `bridge fdb show` lists: `br BRIDGE` and/or `dev DEV`. */
 export interface FdbShowFilter {
-  br?: BridgeDevice | null;
+  /** `br DEV`: a device that is no bridge selects nothing (rtnl_fdb_dump skips every device). */
+  br?: NetDevice | null;
   dev?: NetDevice | null;
 }
 
@@ -54,6 +55,7 @@ function selfLines(dev: NetDevice, showDev: boolean): string {
  */
 export function bridgeFdbShow(ns: NetNamespace, filter: FdbShowFilter = {}): string {
   const showDev = filter.dev == null;
+  if (filter.br != null && !(filter.br instanceof BridgeDevice)) return '';
   let out = '';
   for (const dev of ns.deviceList()) {
     if (filter.dev != null && dev !== filter.dev) continue;

@@ -3,16 +3,15 @@
  * own: its unicast and multicast address lists (dev->uc, dev->mc, ndo_dflt_fdb_dump).
  *
  * dpsim has no IPv6 and does not keep these lists, so they are derived here from what this
- * kernel puts in them (recorded in print.test.ts): at registration the IPv6 all-nodes group
- * 33:33:00:00:00:01; when the device goes up, for a bridge the multicast-router-discovery
- * groups 01:00:5e:00:00:6a and 33:33:00:00:00:6a, then IPv4 all-hosts 01:00:5e:00:00:01;
- * once it is up with carrier, the solicited-node group of its link-local address,
- * 33:33:ff plus the last three bytes of the MAC it had then. The derivation is exact for a
- * device brought up once and never down (a device taken down loses its groups and rejoins
- * them in another order; see the report).
+ * kernel puts in them with IPv6 disabled as the kernel harness does (net.ipv6.conf.*.disable_ipv6=1,
+ * recorded in test/kernel/scenarios/bridge-vxlan-commands): at registration the IPv6
+ * all-nodes group 33:33:00:00:00:01; when the device goes up, for a bridge the
+ * multicast-router-discovery groups 01:00:5e:00:00:6a and 33:33:00:00:00:6a, then IPv4
+ * all-hosts 01:00:5e:00:00:01. (With IPv6 on, the solicited-node group of the link-local
+ * address, 33:33:ff:xx:xx:xx, would follow.) The derivation is exact for a device brought up
+ * once and never down (a device taken down loses its groups and rejoins them in another order).
  */
 import type { NetDevice } from '../netns/device.js';
-import { BridgeDevice } from './bridge.js';
 
 /** 33:33:00:00:00:01, ff02::1 (IPv6 all nodes). */
 export const MAC_IPV6_ALL_NODES = 0x3333_0000_0001;
@@ -22,8 +21,6 @@ export const MAC_IPV4_ALL_HOSTS = 0x0100_5e00_0001;
 export const MAC_IPV4_ALL_SNOOPERS = 0x0100_5e00_006a;
 /** 33:33:00:00:00:6a, ff02::6a (all snoopers). */
 export const MAC_IPV6_ALL_SNOOPERS = 0x3333_0000_006a;
-/** 33:33:ff:00:00:00, the solicited-node prefix; the low 24 bits come from the address. */
-const MAC_IPV6_SOLICITED = 0x3333_ff00_0000;
 
 const userUnicast = new WeakMap<NetDevice, number[]>();
 
@@ -53,15 +50,6 @@ export function hasSelfEntries(dev: NetDevice): boolean {
   return dev.kind === 'veth' || dev.kind === 'bridge' || dev.kind === 'dummy';
 }
 
-/** The MAC the device's IPv6 link-local address was made from, or null when it has none. */
-function linkLocalMac(dev: NetDevice): number | null {
-  if (dev instanceof BridgeDevice) {
-    dev.noteLinkState();
-    return dev.linkReadyMac;
-  }
-  return dev.adminUp && dev.hasCarrier() ? dev.mac : null;
-}
-
 /** The addresses `bridge fdb show` lists as `self permanent` for `dev`: its unicast list, then its multicast list. */
 export function selfAddresses(dev: NetDevice): number[] {
   if (!hasSelfEntries(dev)) return [];
@@ -70,7 +58,5 @@ export function selfAddresses(dev: NetDevice): number[] {
   if (!dev.adminUp) return out;
   if (dev.kind === 'bridge') out.push(MAC_IPV4_ALL_SNOOPERS, MAC_IPV6_ALL_SNOOPERS);
   out.push(MAC_IPV4_ALL_HOSTS);
-  const ll = linkLocalMac(dev);
-  if (ll !== null) out.push(MAC_IPV6_SOLICITED + (ll % 0x100_0000));
   return out;
 }

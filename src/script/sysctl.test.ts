@@ -288,8 +288,8 @@ describe("sysctl", () => {
 describe('sysctl refuses what dpsim cannot know', () => {
   test.each([
     ['sysctl -w net.ipv4.tcp_syncookies=0', 'test.sh:1: sysctl key "net.ipv4.tcp_syncookies" exists in the kernel but is not modelled by dpsim'],
-    ['sysctl -w net.bridge.bridge-nf-call-iptables=1', 'test.sh:1: sysctl key "net.bridge.bridge-nf-call-iptables" exists in the kernel but is not modelled by dpsim'],
-    ['sysctl net.netfilter.nf_conntrack_max', 'test.sh:1: sysctl key "net.netfilter.nf_conntrack_max" exists in the kernel but is not modelled by dpsim'],
+    ['sysctl -w net.core.somaxconn=1', 'test.sh:1: sysctl key "net.core.somaxconn" exists in the kernel but is not modelled by dpsim'],
+    ['sysctl net.netfilter.nf_conntrack_acct', 'test.sh:1: sysctl key "net.netfilter.nf_conntrack_acct" exists in the kernel but is not modelled by dpsim'],
     ['sysctl -w net.ipv4.conf.all.log_martians=1', 'test.sh:1: sysctl key "net.ipv4.conf.all.log_martians" exists in the kernel but is not modelled by dpsim'],
     ['sysctl -w net.ipv4.neigh.lo.base_reachable_time=5', 'test.sh:1: sysctl key "net.ipv4.neigh.lo.base_reachable_time" exists in the kernel but is not modelled by dpsim'],
     ['sysctl -w kernel.pid_max=100000', 'test.sh:1: sysctl key "kernel.pid_max" exists in the kernel but is not modelled by dpsim'],

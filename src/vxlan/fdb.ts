@@ -6,7 +6,9 @@
  * Facts from this machine's kernel (6.18; vxlan.test.ts):
  * - Entries are dumped newest first, each remote of an entry on its own line, remotes in
  *   the order they were appended.
- * - `add` of an existing MAC is EEXIST; `append` adds a remote (an existing one is a no-op);
+ * - `add` of an existing MAC is EEXIST; `append` adds a remote to the all-zeros or a
+ *   multicast MAC (an existing one is a no-op), and to a unicast MAC with an entry nothing
+ *   (recorded in test/kernel/scenarios/bridge-vxlan-commands);
  *   `replace` overwrites the first remote, and is refused for the all-zeros and multicast
  *   MACs ("Cannot replace non-unicast fdb entries", EOPNOTSUPP when creating); no `dst` is EINVAL.
  * - `del MAC` removes the entry; `del MAC dst IP` removes that remote (the entry goes with
@@ -103,7 +105,9 @@ export class VxlanFdb {
       if (!isUnicast(mac)) return VXLAN_FDB_NOT_UNICAST;
       if (e.remotes.length > 0) e.remotes[0] = remote;
       else e.remotes.push(remote);
-    } else if (!e.remotes.some((r) => r.same(remote))) {
+    } else if (!isUnicast(mac) && !e.remotes.some((r) => r.same(remote))) {
+      // vxlan_fdb_update_existing appends remotes only to the all-zeros and multicast entries;
+      // `append` to a unicast MAC that has an entry changes nothing but its state.
       e.remotes.push(remote);
     }
     e.state = state;

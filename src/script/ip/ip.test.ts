@@ -122,7 +122,7 @@ describe('ip refuses what dpsim does not model', () => {
     ['ip -d link', 'test.sh:1: ip option "-d" is not supported by dpsim'],
     ['ip -j addr', 'test.sh:1: ip option "-j" is not supported by dpsim'],
     ['ip rule add from all lookup 100', 'test.sh:1: ip rule is not supported by dpsim'],
-    ['ip link add br0 type bridge', 'test.sh:1: ip link add type bridge is not supported by dpsim'],
+    ['ip link add bond0 type bond', 'test.sh:1: ip link add type bond is not supported by dpsim'],
     ['ip link set lo promisc on', 'test.sh:1: ip link "promisc on" is not supported by dpsim'],
     ['ip link add h type veth', 'test.sh:1: "h" abbreviates "help" for iproute2: the real `ip link` prints its usage here and does nothing (give it another name)'],
     ['ip link set lo netns 1', 'test.sh:1: "netns PID" (a namespace by process id) is not supported by dpsim'],

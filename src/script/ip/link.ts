@@ -1,6 +1,7 @@
 /**
- * `ip link`: add (veth, dummy), delete, set, show — with iproute2's iplink_parse keyword
- * rules and the kernel's answers on this machine (kernel 6.18, iproute2 6.1):
+ * `ip link`: add (veth, dummy, and the kinds higher layers register: bridge, vxlan), delete,
+ * set (with `type KIND …` for registered kinds: bridge, bridge_slave), show — with iproute2's
+ * iplink_parse keyword rules and the kernel's answers on this machine (kernel 6.18, iproute2 6.1):
  * - A veth pair registers its peer first: `ip link add veth0 type veth peer name veth1` gives
  *   veth1 ifindex N and veth0 N+1; unnamed ends get the first free `vethN`, peer first.
  * - Without a `peer` section the peer takes the first end's attributes (mtu, txqueuelen,
@@ -101,6 +102,25 @@ const linkKinds = new Map<string, LinkKindFactory>();
 /** Lets a higher layer add `ip link add NAME type KIND` (bridge, vxlan). */
 export function registerLinkKind(kind: string, factory: LinkKindFactory): void {
   linkKinds.set(kind, factory);
+}
+
+/** Applies `ip link set DEV type KIND ARGS…` (the kind's changelink or slave_changelink); throws IpExit/NetlinkError as the tool reports. */
+export type LinkTypeSetter = (call: IpCall, dev: NetDevice, args: ArgReader) => void;
+
+const linkTypeSetters = new Map<string, LinkTypeSetter>();
+
+/** Lets a higher layer add `ip link set DEV type KIND …` (bridge, bridge_slave). */
+export function registerLinkTypeSetter(kind: string, setter: LinkTypeSetter): void {
+  linkTypeSetters.set(kind, setter);
+}
+
+/** A device whose removal has work of its own (a bridge releases its ports, a VXLAN device its socket). */
+interface DestroyableDevice extends NetDevice {
+  destroy(): void;
+}
+
+function isDestroyable(dev: NetDevice): dev is DestroyableDevice {
+  return typeof (dev as Partial<DestroyableDevice>).destroy === 'function';
 }
 
 function addLink(call: IpCall, args: ArgReader): void {
@@ -215,7 +235,12 @@ function lookupDevice(call: IpCall, req: LinkRequest): NetDevice {
 function setLink(call: IpCall, args: ArgReader): void {
   const req = parseLinkRequest(call, args, false);
   const dev = lookupDevice(call, req);
-  if (req.type !== null) unsupported('ip link set … type');
+  if (req.type !== null) {
+    // The kind's own attributes travel in the same request and are applied before do_setlink's.
+    const setter = linkTypeSetters.get(req.type);
+    if (setter === undefined) unsupported(`ip link set … type ${req.type}`);
+    setter(call, dev, new ArgReader(req.typeArgs));
+  }
   if (req.address !== null && req.address.length !== 6) throw new IpExit(`Invalid address length ${req.address.length} - must be 6 bytes\n`);
   const newName = req.name !== req.dev ? req.name : null;
   let changed = false;
@@ -299,5 +324,11 @@ function carrierNotify(dev: NetDevice): void {
 function deleteLink(call: IpCall, args: ArgReader): void {
   const req = parseLinkRequest(call, args, false);
   const dev = lookupDevice(call, req);
+  if (isDestroyable(dev)) {
+    dev.destroy();
+    return;
+  }
+  // A port leaves its bridge when it is unregistered (a veth's peer goes with it).
+  for (const d of dev instanceof VethDevice ? [dev, dev.peer] : [dev]) if (d.master !== null && isMasterDevice(d.master)) d.master.release(d);
   dev.ns.deleteDevice(dev);
 }
