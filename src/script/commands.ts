@@ -1,15 +1,22 @@
 /**
- * The command registry: which program a scenario's command runs. `ip` and `sysctl` are
- * built in; the scenario runner and higher layers add theirs with `registerCommand`.
+ * The command registry: which program a scenario's command runs. `ip`, `sysctl`, `bridge`
+ * and `brctl` are built in; the scenario runner and higher layers add theirs with `registerCommand`.
  */
 import { ScriptError, type Command, type CommandHandler, type ScriptContext } from './context.js';
 import { ipCommand } from './ip/ip.js';
+import { IPTABLES_COMMANDS } from './iptables/iptables.js';
 import { sysctlCommand } from './sysctl.js';
+import { bridgeCommand, brctlCommand } from './bridge/index.js';
+import { conntrackCommand } from './conntrack/index.js';
 
 /** The commands a scenario can run, by program name. */
 export const commandHandlers = new Map<string, CommandHandler>([
   ['ip', ipCommand],
   ['sysctl', sysctlCommand],
+  ...IPTABLES_COMMANDS,
+  ['bridge', bridgeCommand],
+  ['brctl', brctlCommand],
+  ['conntrack', conntrackCommand],
 ]);
 
 /** Adds (or replaces) the handler of a command name. */

@@ -1,0 +1,249 @@
+/**
+ * The xtables state of one namespace, per flavour (nft and legacy are separate rule sets in
+ * the kernel, as they are on a real machine), and the edits iptables makes to a table: append,
+ * insert, delete, replace, new/delete/flush/rename chain, zero, policy — each refusing what
+ * the kernel refuses, with the message iptables prints.
+ */
+import type { NetNamespace } from '../netns/namespace.js';
+import { KernelError } from './errors.js';
+import { BUILTIN_CHAINS, newChain, newTable, TABLE_NAMES, type Chain, type Rule, type Table, type TableName } from './model.js';
+import type { Flavour } from './module.js';
+import { formatRuleSpec } from './rule-format.js';
+import { TARGET_PLACES } from './targets.js';
+
+/** The tables of one flavour in one namespace. */
+export class Xtables {
+  /** Tables that exist (a legacy table exists once first touched; nft once a commit created it). */
+  readonly tables = new Map<TableName, Table>();
+  /** Legacy: the order tables were instantiated (iptables-legacy-save lists them newest first). */
+  private readonly registered: TableName[] = [];
+
+  constructor(readonly flavour: Flavour) {}
+
+  /** The table, created with its built-in chains if it does not exist yet. */
+  table(name: TableName): Table {
+    let t = this.tables.get(name);
+    if (t === undefined) {
+      t = newTable(name);
+      this.install(t);
+    }
+    return t;
+  }
+
+  /** Replaces (or creates) a table as a whole: a restore's COMMIT. */
+  install(t: Table): void {
+    if (!this.tables.has(t.name)) this.registered.push(t.name);
+    this.tables.set(t.name, t);
+  }
+
+  /** The tables in the order iptables-save prints them for this flavour. */
+  saveOrder(): Table[] {
+    const names = this.flavour === 'nft' ? TABLE_NAMES.filter((n) => this.tables.has(n)) : [...this.registered].reverse();
+    return names.map((n) => this.tables.get(n)!);
+  }
+}
+
+/** Both rule sets of a namespace. */
+export interface NamespaceXtables {
+  nft: Xtables;
+  legacy: Xtables;
+}
+
+/** Where each namespace's rules live. The lead may move this onto NetNamespace itself. */
+const perNamespace = new WeakMap<NetNamespace, NamespaceXtables>();
+
+/** The xtables state of a namespace (created empty on first use). */
+export function xtablesOf(ns: NetNamespace): NamespaceXtables {
+  let s = perNamespace.get(ns);
+  if (s === undefined) {
+    s = { nft: new Xtables('nft'), legacy: new Xtables('legacy') };
+    perNamespace.set(ns, s);
+  }
+  return s;
+}
+
+/** The chain, or the kernel's ENOENT. */
+export function chainOf(t: Table, name: string): Chain {
+  const c = t.chains.get(name);
+  if (c === undefined) throw new KernelError('No chain/target/match by that name');
+  return c;
+}
+
+/** How many rules jump or go to `name` in the table. */
+export function references(t: Table, name: string): number {
+  let n = 0;
+  for (const c of t.chains.values()) for (const r of c.rules) if (r.target?.name === 'jump' && r.target.chain === name) n++;
+  return n;
+}
+
+/** `-N`: a new user chain. */
+export function newUserChain(t: Table, name: string): void {
+  if (t.chains.has(name)) throw new KernelError('Chain already exists');
+  t.chains.set(name, newChain(name, false));
+}
+
+/** `-X [CHAIN]`: deletes one empty, unreferenced user chain, or every user chain that is unreferenced. */
+export function deleteChain(t: Table, name: string | null, flavour: Flavour): void {
+  if (name === null) {
+    for (const c of [...t.chains.values()]) if (!c.builtin && references(t, c.name) === 0) t.chains.delete(c.name);
+    return;
+  }
+  const c = chainOf(t, name);
+  if (c.builtin) throw new KernelError('Invalid argument');
+  if (references(t, name) > 0 || c.rules.length > 0) {
+    if (flavour === 'nft') throw new KernelError(`CHAIN_DEL failed (Device or resource busy): chain ${name}`, `CHAIN_DEL failed (Device or resource busy): chain ${name}`);
+    throw new KernelError('Too many links');
+  }
+  t.chains.delete(name);
+}
+
+/** `-F [CHAIN]`. */
+export function flushChain(t: Table, name: string | null): void {
+  if (name === null) for (const c of t.chains.values()) c.rules = [];
+  else chainOf(t, name).rules = [];
+}
+
+/** `-Z [CHAIN [N]]`: zeroes rule counters (and built-in policy counters). */
+export function zeroCounters(t: Table, name: string | null, index: number | null): void {
+  const chains = name === null ? [...t.chains.values()] : [chainOf(t, name)];
+  for (const c of chains) {
+    if (index === null) c.counters = { packets: 0, bytes: 0 };
+    c.rules = c.rules.map((r, i) => (index === null || i === index - 1 ? { ...r, counters: { packets: 0, bytes: 0 } } : r));
+  }
+}
+
+/** `-P CHAIN POLICY`. */
+export function setPolicy(t: Table, name: string, policy: string): void {
+  const c = t.chains.get(name);
+  if (c === undefined || !c.builtin) throw new KernelError('Bad built-in chain name');
+  if (policy !== 'ACCEPT' && policy !== 'DROP') throw new KernelError("Bad policy name. Run `dmesg' for more information");
+  c.policy = policy;
+}
+
+/** `-E OLD NEW`. */
+export function renameChain(t: Table, from: string, to: string): void {
+  const c = chainOf(t, from);
+  if (c.builtin) throw new KernelError('Invalid argument');
+  if (t.chains.has(to)) throw new KernelError('File exists');
+  const chains = new Map<string, Chain>();
+  for (const [n, ch] of t.chains) chains.set(n === from ? to : n, n === from ? { ...ch, name: to } : ch);
+  t.chains = chains;
+  for (const ch of t.chains.values())
+    ch.rules = ch.rules.map((r) => (r.target?.name === 'jump' && r.target.chain === from ? { ...r, target: { ...r.target, chain: to } } : r));
+}
+
+/** Inserts a rule at 1-based `index` (null: append). */
+export function insertRule(t: Table, chain: string, rule: Rule, index: number | null, replace = false): void {
+  const c = chainOf(t, chain);
+  if (index === null) {
+    c.rules.push(rule);
+    return;
+  }
+  if (replace) {
+    if (index > c.rules.length) throw new KernelError('Index of replacement too big');
+    c.rules[index - 1] = rule;
+  } else {
+    if (index > c.rules.length + 1) throw new KernelError('Index of insertion too big');
+    c.rules.splice(index - 1, 0, rule);
+  }
+}
+
+/** `-D CHAIN N` or `-D CHAIN RULE` (the first rule equal to it). */
+export function deleteRule(t: Table, chain: string, index: number | null, rule: Rule): void {
+  const c = chainOf(t, chain);
+  if (index !== null) {
+    if (index > c.rules.length) throw new KernelError('Index of deletion too big');
+    c.rules.splice(index - 1, 1);
+    return;
+  }
+  const text = formatRuleSpec(rule);
+  const i = c.rules.findIndex((r) => formatRuleSpec(r) === text);
+  if (i < 0) throw new KernelError('Bad rule (does a matching rule exist in that chain?)');
+  c.rules.splice(i, 1);
+}
+
+/** The first rule (chain and position) whose target is a chain that does not exist, or null. */
+export function missingJump(t: Table): { chain: string; target: string; index: number } | null {
+  for (const c of t.chains.values())
+    for (let i = 0; i < c.rules.length; i++) {
+      const tg = c.rules[i]!.target;
+      if (tg?.name === 'jump' && !t.chains.has(tg.chain)) return { chain: c.name, target: tg.chain, index: i };
+    }
+  return null;
+}
+
+/** A rule the kernel refuses when the table is loaded: a loop reachable from a built-in chain, or a target outside its hooks. */
+export interface TableFault {
+  chain: string;
+  /** 0-based rule index in `chain`. */
+  index: number;
+  /** errno text as iptables shows it: "Too many links" (nft loop), "Invalid argument". */
+  errno: string;
+  /** Legacy's wording for the same refusal on the iptables command line. */
+  legacyMessage: string;
+  /** For a loop: every jump on the way from the built-in chain round the loop (nft blames the one added last). */
+  path: { chain: string; index: number }[];
+}
+
+/**
+ * What translate_table / nft's validation would refuse: the first loop reachable from a
+ * built-in chain (kernel: ELOOP), or a target in a table or hook it is not valid in (EINVAL).
+ */
+export function validateTable(t: Table): TableFault | null {
+  const builtins = BUILTIN_CHAINS[t.name];
+  // One DFS from the built-in chains: a jump back onto the stack is a loop; the post-order
+  // of the reachable chains then orders them for propagating which hooks reach each one.
+  const state = new Map<string, 1 | 2>(); // 1 on the stack, 2 done
+  const postOrder: Chain[] = [];
+  const stack: { chain: string; index: number }[] = [];
+  let loop: TableFault | null = null;
+  const visit = (c: Chain): void => {
+    state.set(c.name, 1);
+    const rules = c.rules;
+    for (let i = 0; i < rules.length; i++) {
+      const tg = rules[i]!.target;
+      if (tg === null || tg.name !== 'jump') continue;
+      const st = state.get(tg.chain);
+      if (st === 2) continue;
+      stack.push({ chain: c.name, index: i });
+      if (st === 1) {
+        loop = { chain: c.name, index: i, errno: 'Too many links', legacyMessage: 'Too many levels of symbolic links', path: stack.slice() };
+        return;
+      }
+      const next = t.chains.get(tg.chain);
+      if (next !== undefined) visit(next);
+      if (loop !== null) return;
+      stack.pop();
+    }
+    state.set(c.name, 2);
+    postOrder.push(c);
+  };
+  for (const b of builtins) {
+    const c = t.chains.get(b)!;
+    if (!state.has(b)) visit(c);
+    if (loop !== null) return loop;
+  }
+  // Hooks reaching each chain (bit i = builtins[i]), parents before children.
+  const hooks = new Map<string, number>();
+  builtins.forEach((b, i) => hooks.set(b, 1 << i));
+  for (let k = postOrder.length - 1; k >= 0; k--) {
+    const c = postOrder[k]!;
+    const mask = hooks.get(c.name) ?? 0;
+    for (const r of c.rules) {
+      const tg = r.target;
+      if (tg === null) continue;
+      if (tg.name === 'jump') {
+        hooks.set(tg.chain, (hooks.get(tg.chain) ?? 0) | mask);
+        continue;
+      }
+      const place = TARGET_PLACES.get(tg.name);
+      if (place === undefined) continue;
+      const badTable = place.table !== null && place.table !== t.name;
+      const badHook = builtins.some((b, i) => (mask & (1 << i)) !== 0 && !place.hooks.includes(b));
+      if (badTable || badHook) {
+        return { chain: c.name, index: c.rules.indexOf(r), errno: 'Invalid argument', legacyMessage: "Invalid argument. Run `dmesg' for more information", path: [] };
+      }
+    }
+  }
+  return null;
+}
