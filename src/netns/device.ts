@@ -30,7 +30,7 @@ export abstract class NetDevice {
   rxHandler: RxHandler | null = null;
   /** Transmit queue length shown by `ip link` (qlen). */
   txqueuelen = 1000;
-  /** Seconds of device life are not modelled; counters are. */
+  /** Interface statistics (as `ip -s link` counts them). */
   rxPackets = 0;
   txPackets = 0;
   rxBytes = 0;

@@ -4,12 +4,11 @@ import {
   ICMP_ECHO,
   ICMP_ECHOREPLY,
   ICMP_FRAG_NEEDED,
-  ICMP_PARAMETERPROB_TYPES,
   ICMP_REDIRECT,
-  ICMP_TIME_EXCEEDED,
   IPPROTO_ICMP,
   IPPROTO_TCP,
   IPPROTO_UDP,
+  isIcmpError,
   Packet,
 } from '../packet/packet.js';
 import type { NetDevice } from './device.js';
@@ -27,11 +26,6 @@ export interface IcmpEchoListener {
   readonly echoId: number;
   echoReply(p: Packet): void;
   echoError(p: Packet): void;
-}
-
-/** Whether an ICMP type is an error (icmp_pointers[type].error). */
-export function isIcmpError(type: number): boolean {
-  return type === ICMP_DEST_UNREACH || type === ICMP_REDIRECT || type === ICMP_TIME_EXCEEDED || ICMP_PARAMETERPROB_TYPES.includes(type);
 }
 
 /** ICMP of a namespace: echo service, error generation (icmp_send) with Linux's rate limits, and error delivery to sockets. */

@@ -179,7 +179,7 @@ export class NetNamespace {
 
   /** `ip link set DEV mtu N`. */
   setMtu(dev: NetDevice, mtu: number): void {
-    const max = dev.kind === 'loopback' ? 0x7fffffff : dev.kind === 'veth' ? 65535 : 0x7fffffff;
+    const max = dev.kind === 'veth' ? 65535 : 0x7fffffff;
     if (mtu < 68 || mtu > max) throw new NetlinkError(`Error: mtu ${mtu < 68 ? 'less than device minimum' : 'greater than device maximum'}.`);
     dev.mtu = mtu;
   }

@@ -354,7 +354,7 @@ export class NeighbourTable {
     // Source address: the queued packet's source if it is ours (arp_announce 0), else the device's best address for the target.
     let saddr = 0;
     const last = n.queue.length > 0 ? n.queue[n.queue.length - 1]! : null;
-    if (last !== null && this.ns.fib.local.lookup(last.ipSrc)?.type === RTN_LOCAL && this.ns.addressOwner(last.ipSrc) !== null) saddr = last.ipSrc;
+    if (last !== null && this.ns.fib.isLocal(last.ipSrc)) saddr = last.ipSrc;
     if (saddr === 0) saddr = this.ns.ip.selectAddress(dev, n.ip, 253);
     const unicast = probeNo - parms.ucast_solicit < 0 && (n.state & NUD_VALID) !== 0;
     this.sendArp(dev, ARPOP_REQUEST, unicast ? n.mac : MAC_BROADCAST, dev.mac, saddr, 0, n.ip);

@@ -15,6 +15,7 @@ import { Timer } from '../sim/timer.js';
 import type { NetDevice } from './device.js';
 import type { NetNamespace } from './namespace.js';
 import { ECONNREFUSED, EHOSTUNREACH, ENETUNREACH } from './ipv4.js';
+import { RTN_LOCAL } from './route-table.js';
 
 /** TCP states, as the kernel numbers them (include/net/tcp_states.h). */
 export const TCP_ESTABLISHED = 1;
@@ -32,7 +33,6 @@ export const TCP_CLOSING = 11;
 const TCP_TIMEOUT_INIT = 1 * SEC;
 const TCP_RTO_MIN = 200 * MS;
 const TCP_RTO_MAX = 120 * SEC;
-const TCP_DELACK_MIN = 40 * MS;
 const TCP_TIMEWAIT_LEN = 60 * SEC;
 const TCP_SYN_RETRIES = 6;
 const TCP_SYNACK_RETRIES = 5;
@@ -57,17 +57,17 @@ export interface TcpAcceptor {
   accept(sock: TcpSocket): TcpHandler;
 }
 
+/** A socket's timers: retransmission (0, loud) and TIME_WAIT expiry (2, quiet). */
 class TcpTimer extends Timer {
   constructor(
     private readonly sock: TcpSocket,
-    private readonly kind: 0 | 1 | 2,
+    private readonly kind: 0 | 2,
   ) {
     super(kind === 2);
   }
 
   fire(): void {
     if (this.kind === 0) this.sock.retransmitTimer();
-    else if (this.kind === 1) this.sock.delayedAckTimer();
     else this.sock.tcp.destroy(this.sock);
   }
 }
@@ -88,14 +88,11 @@ export class TcpSocket {
   /** Bytes sent and not yet acknowledged, for retransmission. */
   unacked: Uint8Array = new Uint8Array(0);
   finQueued = false;
-  ackPending = false;
-  pingpong = false;
   /** Forward progress was acknowledged: the next transmit confirms the neighbour (sk_dst_confirm). */
   pendingConfirm = false;
   handler: TcpHandler | null = null;
   acceptor: TcpAcceptor | null = null;
   readonly rtoTimer: TcpTimer;
-  readonly delackTimer: TcpTimer;
   readonly timewaitTimer: TcpTimer;
 
   constructor(
@@ -106,7 +103,6 @@ export class TcpSocket {
     public remotePort: number,
   ) {
     this.rtoTimer = new TcpTimer(this, 0);
-    this.delackTimer = new TcpTimer(this, 1);
     this.timewaitTimer = new TcpTimer(this, 2);
   }
 
@@ -122,10 +118,6 @@ export class TcpSocket {
 
   retransmitTimer(): void {
     this.tcp.retransmit(this);
-  }
-
-  delayedAckTimer(): void {
-    if (this.ackPending) this.tcp.sendAck(this);
   }
 }
 
@@ -206,7 +198,6 @@ export class Tcp {
   destroy(sock: TcpSocket): void {
     const sched = this.ns.net.scheduler;
     sched.cancel(sock.rtoTimer);
-    sched.cancel(sock.delackTimer);
     sched.cancel(sock.timewaitTimer);
     if (sock.state === TCP_LISTEN) {
       const list = this.listeners.get(sock.localPort);
@@ -301,10 +292,6 @@ export class Tcp {
     } else p.tcpWindow = Math.min(65535, (64 * 1024) >>> WSCALE);
     p.tcpOptions = this.options(sock, syn);
     p.payload = payload;
-    if (flags & TCP_ACK) {
-      sock.ackPending = false;
-      this.ns.net.scheduler.cancel(sock.delackTimer);
-    }
     const confirm = sock.pendingConfirm;
     sock.pendingConfirm = false;
     return this.ns.ip.output(p, confirm);
@@ -312,21 +299,11 @@ export class Tcp {
 
   private outDevice(p: Packet): NetDevice | undefined {
     const r = this.ns.fib.lookup(p.ipDst);
-    return r === null ? undefined : r.type === 2 ? this.ns.lo : this.ns.deviceByIndex(r.oif);
+    return r === null ? undefined : r.type === RTN_LOCAL ? this.ns.lo : this.ns.deviceByIndex(r.oif);
   }
 
   sendAck(sock: TcpSocket): void {
     this.transmit(sock, TCP_ACK, sock.sndNxt, sock.rcvNxt, null);
-  }
-
-  /** Queues an ACK: at once, or after the delayed-ACK timeout in interactive (pingpong) mode. */
-  private scheduleAck(sock: TcpSocket, quick: boolean): void {
-    if (quick || !sock.pingpong) {
-      this.sendAck(sock);
-      return;
-    }
-    sock.ackPending = true;
-    if (!sock.delackTimer.armed) this.ns.net.scheduler.arm(sock.delackTimer, TCP_DELACK_MIN);
   }
 
   sendData(sock: TcpSocket, data: Uint8Array): number {
@@ -559,7 +536,7 @@ export class Tcp {
     const len = p.payloadLength;
     if (len > 0) {
       sock.rcvNxt = (sock.rcvNxt + len) >>> 0;
-      this.scheduleAck(sock, false);
+      this.sendAck(sock);
       sock.handler?.data(sock, p.payload!);
     }
     if (f & TCP_FIN) this.finReceived(sock);
@@ -572,7 +549,7 @@ export class Tcp {
       case TCP_ESTABLISHED:
         sock.state = TCP_CLOSE_WAIT;
         // The FIN is acknowledged at once; the application's own FIN follows separately (as captured on the kernel).
-        this.scheduleAck(sock, true);
+        this.sendAck(sock);
         sock.handler?.peerClosed(sock);
         return;
       case TCP_FIN_WAIT1:
@@ -592,7 +569,6 @@ export class Tcp {
   private enterTimeWait(sock: TcpSocket): void {
     const sched = this.ns.net.scheduler;
     sched.cancel(sock.rtoTimer);
-    sched.cancel(sock.delackTimer);
     sock.state = TCP_TIME_WAIT;
     sched.arm(sock.timewaitTimer, TCP_TIMEWAIT_LEN);
   }

@@ -219,6 +219,3 @@ export class Packet {
     return ETH_HLEN + (this.ethType === ETH_P_ARP ? ARP_PLEN : this.ipTotalLength());
   }
 }
-
-/** ICMP types that are errors besides unreachable, redirect and time exceeded: source quench (4), parameter problem (12). */
-export const ICMP_PARAMETERPROB_TYPES: readonly number[] = [4, 12];

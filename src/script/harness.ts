@@ -1,7 +1,7 @@
 import { ETH_P_IP, ICMP_ECHO, IPPROTO_ICMP, Packet } from '../packet/packet.js';
 import type { IcmpEchoListener } from '../netns/icmp.js';
 import type { NetNamespace } from '../netns/namespace.js';
-import type { TcpAcceptor, TcpHandler, TcpSocket } from '../netns/tcp.js';
+import { TCP_SYN_SENT, type TcpAcceptor, type TcpHandler, type TcpSocket } from '../netns/tcp.js';
 import type { UdpHandler, UdpSocket } from '../netns/udp.js';
 import { strerror } from '../netns/ipv4.js';
 import type { Scheduler } from '../sim/scheduler.js';
@@ -139,7 +139,7 @@ export class TcpProbe implements TcpHandler, ProbeClient {
 
   close(): void {
     // socat is killed at the end of the block: a socket still connecting just goes away.
-    if (this.sock !== null && this.sock.state === 2) this.sock.tcp.abort(this.sock);
+    if (this.sock !== null && this.sock.state === TCP_SYN_SENT) this.sock.tcp.abort(this.sock);
   }
 }
 
