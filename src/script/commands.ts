@@ -8,6 +8,7 @@ import { IPTABLES_COMMANDS } from './iptables/iptables.js';
 import { sysctlCommand } from './sysctl.js';
 import { bridgeCommand, brctlCommand } from './bridge/index.js';
 import { conntrackCommand } from './conntrack/index.js';
+import { ipsetCommand } from './ipset/ipset.js';
 
 /** The commands a scenario can run, by program name. */
 export const commandHandlers = new Map<string, CommandHandler>([
@@ -17,6 +18,7 @@ export const commandHandlers = new Map<string, CommandHandler>([
   ['bridge', bridgeCommand],
   ['brctl', brctlCommand],
   ['conntrack', conntrackCommand],
+  ['ipset', ipsetCommand],
 ]);
 
 /** Adds (or replaces) the handler of a command name. */
