@@ -5,9 +5,9 @@
  * the real tool's text and exit status for the flavour.
  */
 import { KernelError, NotModelled, ParameterProblem } from './errors.js';
-import { cloneTable, isTableName, newChain, newTable, type Table } from './model.js';
+import { cloneTable, isTableName, newChain, newTable, type Rule, type Table } from './model.js';
 import type { Flavour } from './module.js';
-import { parseCommandLine } from './rule-parse.js';
+import { COMMON_WORDS, CommandParser } from './rule-parse.js';
 import { formatRuleSpec } from './rule-format.js';
 import {
   deleteChain, deleteRule, flushChain, insertRule, missingJump, newUserChain, renameChain, setPolicy, validateTable, zeroCounters, type Xtables,
@@ -31,50 +31,110 @@ export interface RestoreResult {
   status: number;
 }
 
-/** Splits a restore line into words as iptables-restore does: blanks separate, double quotes group, `\"` and `\\` inside quotes are escapes. */
-export function splitRestoreLine(line: string): string[] {
-  const words: string[] = [];
-  const n = line.length;
-  let i = 0;
-  while (i < n) {
-    let c = line.charCodeAt(i);
-    if (c === 0x20 || c === 0x09 || c === 0x0d) {
+/** Blank characters that separate words on a restore line. */
+function isBlank(c: number): boolean {
+  return c === 0x20 || c === 0x09 || c === 0x0d;
+}
+
+/** FNV-1a-like hash step of one UTF-16 unit. */
+function hashStep(h: number, c: number): number {
+  return Math.imul(h ^ c, 0x01000193);
+}
+
+const HASH_SEED = 0x811c9dc5 | 0;
+
+/**
+ * A fixed set of words looked up by the characters of a slice of text, so a word that every
+ * line repeats (`-A`, `-m`, `comment`, `--dport`) is one shared string rather than a new copy
+ * per line: fewer allocations, and Map lookups of it reuse its cached hash.
+ */
+class WordTable {
+  private readonly slots: (string | undefined)[];
+  private readonly mask: number;
+
+  constructor(words: readonly string[]) {
+    const size = 1 << Math.ceil(Math.log2(words.length * 4 + 1));
+    this.slots = new Array<string | undefined>(size).fill(undefined);
+    this.mask = size - 1;
+    for (const w of new Set(words)) {
+      let h = HASH_SEED;
+      for (let i = 0; i < w.length; i++) h = hashStep(h, w.charCodeAt(i));
+      let k = h & this.mask;
+      while (this.slots[k] !== undefined) k = (k + 1) & this.mask;
+      this.slots[k] = w;
+    }
+  }
+
+  /** The word equal to `text[from, to)` whose hash is `h`, or undefined. */
+  find(text: string, from: number, to: number, h: number): string | undefined {
+    const len = to - from;
+    for (let k = h & this.mask; ; k = (k + 1) & this.mask) {
+      const w = this.slots[k];
+      if (w === undefined) return undefined;
+      if (w.length === len && text.startsWith(w, from)) return w;
+    }
+  }
+}
+
+const COMMON = new WordTable(COMMON_WORDS);
+
+/**
+ * Splits `text[start, end)` into words as iptables-restore does: blanks separate, double
+ * quotes group, `\"` and `\\` inside quotes are escapes. The words go into `words` from
+ * index 0 (the array is reused between lines); returns their count.
+ */
+export function splitRestoreWords(text: string, start: number, end: number, words: string[]): number {
+  let count = 0;
+  let i = start;
+  while (i < end) {
+    let c = text.charCodeAt(i);
+    if (isBlank(c)) {
       i++;
       continue;
     }
     // One word: plain runs and quoted runs, taken as slices (no per-character concatenation).
     let word = '';
-    while (i < n) {
-      c = line.charCodeAt(i);
-      if (c === 0x20 || c === 0x09 || c === 0x0d) break;
+    while (i < end) {
+      c = text.charCodeAt(i);
+      if (isBlank(c)) break;
       if (c === 0x22) {
         i++;
-        let start = i;
-        while (i < n) {
-          const q = line.charCodeAt(i);
+        let from = i;
+        while (i < end) {
+          const q = text.charCodeAt(i);
           if (q === 0x22) break;
-          if (q === 0x5c && i + 1 < n && (line.charCodeAt(i + 1) === 0x22 || line.charCodeAt(i + 1) === 0x5c)) {
-            word += line.slice(start, i);
-            start = i + 1;
+          if (q === 0x5c && i + 1 < end && (text.charCodeAt(i + 1) === 0x22 || text.charCodeAt(i + 1) === 0x5c)) {
+            word += text.slice(from, i);
+            from = i + 1;
             i += 2;
             continue;
           }
           i++;
         }
-        word += line.slice(start, i);
-        if (i < n) i++; // the closing quote
+        word += text.slice(from, i);
+        if (i < end) i++; // the closing quote
         continue;
       }
-      const start = i;
-      while (i < n) {
-        const p = line.charCodeAt(i);
-        if (p === 0x20 || p === 0x09 || p === 0x0d || p === 0x22) break;
+      const from = i;
+      let h = HASH_SEED;
+      while (i < end) {
+        const p = text.charCodeAt(i);
+        if (isBlank(p) || p === 0x22) break;
+        h = hashStep(h, p);
         i++;
       }
-      word += line.slice(start, i);
+      const piece = COMMON.find(text, from, i, h) ?? text.slice(from, i);
+      word = word === '' ? piece : word + piece;
     }
-    words.push(word);
+    words[count++] = word;
   }
+  return count;
+}
+
+/** Splits a restore line into words (see splitRestoreWords). */
+export function splitRestoreLine(line: string): string[] {
+  const words: string[] = [];
+  splitRestoreWords(line, 0, line.length, words);
   return words;
 }
 
@@ -92,150 +152,270 @@ class RestoreFailure extends Error {
   }
 }
 
-/** Loads restore text into `x`. Never throws for bad input: the result carries the tool's message. */
-export function restore(x: Xtables, text: string, opts: RestoreOptions): RestoreResult {
-  const flavour = x.flavour;
-  const prog = messageProgram(opts.program, flavour);
-  const version = flavour === 'legacy' ? `${IPTABLES_VERSION} (legacy)` : `${IPTABLES_VERSION} (nf_tables)`;
-  const paramFailure = (e: ParameterProblem, line: number): RestoreFailure => {
-    const head = e.bare ? e.message : `${prog} ${version}: ${e.message}`;
-    return new RestoreFailure(`${head}\nError occurred at line: ${line}\nTry \`${prog} -h' or '${prog} --help' for more information.\n`, 2);
-  };
-  const lineFailure = (line: number, e: KernelError): RestoreFailure =>
-    flavour === 'nft' ? new RestoreFailure(`${prog}: line ${line} failed: ${e.message}.\n`, 1) : new RestoreFailure(`${prog}: line ${line} failed\n`, 1);
-
-  let current: { table: Table; lines: Map<object, number> } | null = null;
-  let lineNo = 0;
-  const lines = text.split('\n');
-  if (lines[lines.length - 1] === '') lines.pop();
-  try {
-    for (const raw of lines) {
-      lineNo++;
-      const line = raw.replace(/\r$/, '');
-      const trimmed = line.trimStart();
-      if (trimmed === '' || trimmed.startsWith('#')) continue;
-      if (current === null) {
-        if (trimmed.startsWith('*')) {
-          const name = trimmed.slice(1).trim();
-          if (!isTableName(name)) {
-            if (name === 'security') throw new NotModelled("the security table is not modelled by dpsim");
-            const msg = flavour === 'nft' ? `${prog}: line ${lineNo} table name '${name}' invalid` : `${prog}: unable to initialize table '${name}'`;
-            throw paramFailure(new ParameterProblem(msg), lineNo);
-          }
-          if (opts.table !== null && opts.table !== name) {
-            current = { table: newTable(name), lines: new Map() }; // parsed and dropped
-            (current as { skip?: boolean }).skip = true;
-            continue;
-          }
-          // A legacy table exists from the moment it is named, even if its COMMIT fails.
-          const base = flavour === 'legacy' ? x.table(name) : (x.tables.get(name) ?? newTable(name));
-          const table = cloneTable(base);
-          if (!opts.noflush) {
-            for (const c of [...table.chains.values()]) {
-              c.rules = [];
-              if (!c.builtin) table.chains.delete(c.name);
-            }
-          }
-          current = { table, lines: new Map() };
-          continue;
-        }
-        throw paramFailure(new ParameterProblem(`Bad argument \`${splitRestoreLine(trimmed)[0] ?? ''}'`, true), lineNo);
-      }
-      const table = current.table;
-      if (trimmed === 'COMMIT' || trimmed.startsWith('COMMIT ')) {
-        commit(x, current, lineNo, flavour, prog, version, paramFailure);
-        current = null;
-        continue;
-      }
-      if (trimmed.startsWith(':')) {
-        const words = trimmed.slice(1).split(/[ \t]+/);
-        const [name = '', policy = '-', counters = '[0:0]'] = words;
-        const existing = table.chains.get(name);
-        if (existing?.builtin === true) {
-          if (policy !== '-') {
-            if (policy !== 'ACCEPT' && policy !== 'DROP') {
-              if (flavour === 'nft') throw new RestoreFailure(`${prog}: line ${lineNo} failed: Bad policy name.\n`, 1);
-              throw new RestoreFailure(`${prog} ${version}: Can't set policy \`${policy}' on \`${name}' line ${lineNo}: Bad policy name\n`, 1);
-            }
-            existing.policy = policy;
-          }
-          const m = /^\[([0-9]+):([0-9]+)\]$/.exec(counters);
-          if (opts.counters && m !== null) existing.counters = { packets: Number(m[1]), bytes: Number(m[2]) };
-        } else if (existing !== undefined) {
-          existing.rules = []; // declaring an existing user chain flushes it (what --noflush users rely on)
-        } else {
-          if (name === '' || name.length > 28) throw paramFailure(new ParameterProblem(`Invalid chain name \`${name}'`), lineNo);
-          table.chains.set(name, newChain(name, false));
-        }
-        continue;
-      }
-      let rest = trimmed;
-      let counters: { packets: number; bytes: number } | null = null;
-      const cm = rest.charCodeAt(0) === 0x5b ? /^\[([0-9]+):([0-9]+)\][ \t]*/.exec(rest) : null;
-      if (cm !== null) {
-        counters = { packets: Number(cm[1]), bytes: Number(cm[2]) };
-        rest = rest.slice(cm[0].length);
-      }
-      const words = splitRestoreLine(rest);
-      let cmd;
-      try {
-        cmd = parseCommandLine(words, { flavour, table: table.name });
-      } catch (e) {
-        if (e instanceof ParameterProblem) throw paramFailure(e, lineNo);
-        throw e;
-      }
-      if (cmd.command === null) throw paramFailure(new ParameterProblem('no command specified'), lineNo);
-      const rule = cmd.rule;
-      if (opts.counters && counters !== null) rule.counters = counters;
-      else if (!opts.counters || !cmd.counters) rule.counters = { packets: 0, bytes: 0 };
-      try {
-        const tg = rule.target;
-        if (tg?.name === 'jump' && flavour === 'legacy' && !table.chains.has(tg.chain)) {
-          throw paramFailure(new ParameterProblem(`Couldn't load target \`${tg.chain}':No such file or directory\n`), lineNo);
-        }
-        applyCommand(table, cmd.command, cmd.chain, cmd.index, cmd.extra, rule, flavour);
-        if (flavour === 'nft' && tg !== null && (tg.name === 'jump' || TARGET_PLACES.has(tg.name))) current.lines.set(rule, lineNo); // to blame a refusal on its line
-      } catch (e) {
-        if (e instanceof KernelError) throw lineFailure(lineNo, e);
-        throw e;
-      }
-    }
-    if (current !== null) throw new RestoreFailure(`${prog}: COMMIT expected at line ${lineNo + 1}\n`, 1);
-  } catch (e) {
-    if (e instanceof RestoreFailure) return { output: e.output, status: e.status };
-    throw e;
-  }
-  return { output: '', status: 0 };
+/** Whether `c` is one of the characters String.prototype.trimStart removes. */
+function isTrimmable(text: string, i: number): boolean {
+  const c = text.charCodeAt(i);
+  if (c <= 0x20) return c === 0x20 || (c >= 0x09 && c <= 0x0d);
+  return c >= 0xa0 && /\s/.test(text[i]!);
 }
 
-/** Validates a table as the kernel does at COMMIT and swaps it in. */
-function commit(
-  x: Xtables,
-  current: { table: Table; lines: Map<object, number> },
-  lineNo: number,
-  flavour: Flavour,
-  prog: string,
-  version: string,
-  paramFailure: (e: ParameterProblem, line: number) => RestoreFailure,
-): void {
-  if ((current as { skip?: boolean }).skip === true) return;
-  const t = current.table;
-  if (flavour === 'nft') {
-    const missing = missingJump(t);
-    if (missing !== null) throw paramFailure(new ParameterProblem(`Chain '${missing.target}' does not exist`), lineNo);
+/** `[PKTS:BYTES]` at `text[i]` (iptables-restore's counter prefix): its end and values, or null. */
+function parseCounterPrefix(text: string, i: number, end: number): { next: number; packets: number; bytes: number } | null {
+  const m = /^\[([0-9]+):([0-9]+)\][ \t]*/.exec(text.slice(i, end));
+  return m === null ? null : { next: i + m[0].length, packets: Number(m[1]), bytes: Number(m[2]) };
+}
+
+/** The fields of a `:CHAIN POLICY [PKTS:BYTES]` line after the colon, split at runs of blanks as `split(/[ \t]+/)` does. */
+function chainFields(text: string, start: number, end: number): string[] {
+  const fields: string[] = [];
+  let from = start;
+  for (let i = start; i < end && fields.length < 3; ) {
+    const c = text.charCodeAt(i);
+    if (c === 0x20 || c === 0x09) {
+      fields.push(text.slice(from, i));
+      while (i < end && (text.charCodeAt(i) === 0x20 || text.charCodeAt(i) === 0x09)) i++;
+      from = i;
+    } else i++;
   }
-  const fault = validateTable(t);
-  if (fault !== null) {
-    if (flavour === 'legacy') throw new RestoreFailure(`${prog}: line ${lineNo} failed\n`, 1);
-    // nft refuses the rule whose addition made the loop reachable: the latest line on the path.
-    let blamed = { chain: fault.chain, line: current.lines.get(t.chains.get(fault.chain)!.rules[fault.index]!) ?? lineNo };
-    for (const step of fault.path) {
-      const line = current.lines.get(t.chains.get(step.chain)!.rules[step.index]!) ?? 0;
-      if (line > blamed.line) blamed = { chain: step.chain, line };
+  if (fields.length < 3) fields.push(text.slice(from, end));
+  return fields;
+}
+
+/** The table a restore is filling: a copy of the table (or a throwaway for `-T` on another table). */
+interface Pending {
+  table: Table;
+  /** Parsed and dropped (`-T` named another table). */
+  skip: boolean;
+  /** Where the `*TABLE` line starts, and its number (to replay the table when a refusal must name a line). */
+  headerPos: number;
+  headerLine: number;
+  /** A jump named a chain that did not exist yet, or a chain was deleted or renamed: COMMIT must look for jumps to nowhere. */
+  maybeDangling: boolean;
+}
+
+/**
+ * One iptables-restore run over a text, line by line with a cursor (no split into lines, one
+ * word array and one parser reused for every line).
+ */
+class Restore {
+  private readonly flavour: Flavour;
+  private readonly prog: string;
+  private readonly version: string;
+  private readonly parser = new CommandParser();
+  private readonly words: string[] = [];
+  private pos = 0;
+  private lineNo = 0;
+  /** While replaying a table to blame a refusal: the line each jump/placed rule came from, and the table read. */
+  private lines: Map<Rule, number> | null = null;
+  private replayed: Table | null = null;
+
+  constructor(
+    private readonly x: Xtables,
+    private readonly text: string,
+    private readonly opts: RestoreOptions,
+  ) {
+    this.flavour = x.flavour;
+    this.prog = messageProgram(opts.program, this.flavour);
+    this.version = this.flavour === 'legacy' ? `${IPTABLES_VERSION} (legacy)` : `${IPTABLES_VERSION} (nf_tables)`;
+  }
+
+  private paramFailure(e: ParameterProblem, line: number): RestoreFailure {
+    const prog = this.prog;
+    const head = e.bare ? e.message : `${prog} ${this.version}: ${e.message}`;
+    return new RestoreFailure(`${head}\nError occurred at line: ${line}\nTry \`${prog} -h' or '${prog} --help' for more information.\n`, 2);
+  }
+
+  private lineFailure(line: number, e: KernelError): RestoreFailure {
+    return this.flavour === 'nft' ? new RestoreFailure(`${this.prog}: line ${line} failed: ${e.message}.\n`, 1) : new RestoreFailure(`${this.prog}: line ${line} failed\n`, 1);
+  }
+
+  run(): RestoreResult {
+    try {
+      this.loop(null, false);
+    } catch (e) {
+      if (e instanceof RestoreFailure) return { output: e.output, status: e.status };
+      throw e;
     }
-    throw new RestoreFailure(`${prog} ${version}: \nline ${blamed.line}: RULE_APPEND failed (${fault.errno}): rule in chain ${blamed.chain}\n`, 4);
+    return { output: '', status: 0 };
   }
-  x.install(t);
+
+  /**
+   * Reads lines until the end (or, with `onlyOne`, until the first table's COMMIT).
+   * `current` is the table being filled when reading starts inside one.
+   */
+  private loop(current: Pending | null, onlyOne: boolean): void {
+    const text = this.text;
+    const n = text.length;
+    const flavour = this.flavour;
+    while (this.pos < n) {
+      const lineStart = this.pos;
+      let end = text.indexOf('\n', lineStart);
+      if (end < 0) end = n;
+      this.pos = end + 1;
+      this.lineNo++;
+      if (end > lineStart && text.charCodeAt(end - 1) === 0x0d) end--;
+      let start = lineStart;
+      while (start < end && isTrimmable(text, start)) start++;
+      if (start === end) continue;
+      const first = text.charCodeAt(start);
+      if (first === 0x23) continue; // '#'
+      const lineNo = this.lineNo;
+      if (current === null) {
+        if (first !== 0x2a) {
+          // not '*'
+          const word = splitRestoreLine(text.slice(start, end))[0] ?? '';
+          throw this.paramFailure(new ParameterProblem(`Bad argument \`${word}'`, true), lineNo);
+        }
+        current = this.beginTable(text.slice(start + 1, end).trim(), lineStart, lineNo);
+        continue;
+      }
+      const table = current.table;
+      if (first === 0x43 && text.startsWith('COMMIT', start) && (start + 6 === end || text.charCodeAt(start + 6) === 0x20)) {
+        this.commit(current);
+        current = null;
+        if (onlyOne) return;
+        continue;
+      }
+      if (first === 0x3a) {
+        this.declareChain(table, start + 1, end);
+        continue;
+      }
+      let counters: { next: number; packets: number; bytes: number } | null = null;
+      if (first === 0x5b) {
+        counters = parseCounterPrefix(text, start, end);
+        if (counters !== null) start = counters.next;
+      }
+      const count = splitRestoreWords(text, start, end, this.words);
+      let cmd;
+      try {
+        cmd = this.parser.parse(this.words, count, { flavour, table: table.name });
+      } catch (e) {
+        if (e instanceof ParameterProblem) throw this.paramFailure(e, lineNo);
+        throw e;
+      }
+      if (cmd.command === null) throw this.paramFailure(new ParameterProblem('no command specified'), lineNo);
+      const rule = cmd.rule;
+      if (this.opts.counters && counters !== null) rule.counters = { packets: counters.packets, bytes: counters.bytes };
+      else if (!this.opts.counters && cmd.counters) rule.counters = { packets: 0, bytes: 0 };
+      const tg = rule.target;
+      if (tg !== null && tg.name === 'jump') {
+        const target = table.chains.get(tg.chain);
+        // One string per chain name: later lookups of this name hit its cached hash and compare by identity.
+        if (target !== undefined) tg.chain = target.name;
+        else if (flavour === 'nft') current.maybeDangling = true;
+        else {
+          throw this.paramFailure(new ParameterProblem(`Couldn't load target \`${tg.chain}':No such file or directory\n`), lineNo);
+        }
+      }
+      try {
+        if (cmd.command === 'A') {
+          const chain = cmd.chain!;
+          const c = table.chains.get(chain);
+          if (c === undefined) throw new KernelError('No chain/target/match by that name');
+          c.rules.push(rule);
+        } else {
+          if (cmd.command === 'X' || cmd.command === 'E') current.maybeDangling = true;
+          applyCommand(table, cmd.command, cmd.chain, cmd.index, cmd.extra, rule, flavour);
+        }
+      } catch (e) {
+        if (e instanceof KernelError) throw this.lineFailure(lineNo, e);
+        throw e;
+      }
+      if (this.lines !== null && tg !== null && (tg.name === 'jump' || TARGET_PLACES.has(tg.name))) this.lines.set(rule, lineNo);
+    }
+    if (current !== null) throw new RestoreFailure(`${this.prog}: COMMIT expected at line ${this.lineNo + 1}\n`, 1);
+  }
+
+  /** `*NAME`: the copy of the table that the lines until COMMIT fill. */
+  private beginTable(name: string, headerPos: number, lineNo: number): Pending {
+    const x = this.x;
+    const flavour = this.flavour;
+    if (!isTableName(name)) {
+      if (name === 'security') throw new NotModelled('the security table is not modelled by dpsim');
+      const msg = flavour === 'nft' ? `${this.prog}: line ${lineNo} table name '${name}' invalid` : `${this.prog}: unable to initialize table '${name}'`;
+      throw this.paramFailure(new ParameterProblem(msg), lineNo);
+    }
+    if (this.opts.table !== null && this.opts.table !== name) return { table: newTable(name), skip: true, headerPos, headerLine: lineNo, maybeDangling: false };
+    // A legacy table exists from the moment it is named, even if its COMMIT fails.
+    const base = flavour === 'legacy' ? x.table(name) : (x.tables.get(name) ?? newTable(name));
+    const table = cloneTable(base);
+    if (!this.opts.noflush) {
+      for (const c of [...table.chains.values()]) {
+        c.rules = [];
+        if (!c.builtin) table.chains.delete(c.name);
+      }
+    }
+    return { table, skip: false, headerPos, headerLine: lineNo, maybeDangling: false };
+  }
+
+  /** `:NAME POLICY [PKTS:BYTES]` (built-in) or `:NAME - [0:0]` (user chain), fields after the colon in `text[start, end)`. */
+  private declareChain(table: Table, start: number, end: number): void {
+    const [name = '', policy = '-', counters = '[0:0]'] = chainFields(this.text, start, end);
+    const existing = table.chains.get(name);
+    if (existing?.builtin === true) {
+      if (policy !== '-') {
+        if (policy !== 'ACCEPT' && policy !== 'DROP') {
+          if (this.flavour === 'nft') throw new RestoreFailure(`${this.prog}: line ${this.lineNo} failed: Bad policy name.\n`, 1);
+          throw new RestoreFailure(`${this.prog} ${this.version}: Can't set policy \`${policy}' on \`${name}' line ${this.lineNo}: Bad policy name\n`, 1);
+        }
+        existing.policy = policy;
+      }
+      const m = /^\[([0-9]+):([0-9]+)\]$/.exec(counters);
+      if (this.opts.counters && m !== null) existing.counters = { packets: Number(m[1]), bytes: Number(m[2]) };
+    } else if (existing !== undefined) {
+      existing.rules = []; // declaring an existing user chain flushes it (what --noflush users rely on)
+    } else {
+      if (name === '' || name.length > 28) throw this.paramFailure(new ParameterProblem(`Invalid chain name \`${name}'`), this.lineNo);
+      table.chains.set(name, newChain(name, false));
+    }
+  }
+
+  /** Validates a table as the kernel does at COMMIT and swaps it in. */
+  private commit(current: Pending): void {
+    if (current.skip) return;
+    const t = current.table;
+    const lineNo = this.lineNo;
+    if (this.flavour === 'nft' && current.maybeDangling) {
+      const missing = missingJump(t);
+      if (missing !== null) throw this.paramFailure(new ParameterProblem(`Chain '${missing.target}' does not exist`), lineNo);
+    }
+    if (this.lines !== null) {
+      this.replayed = t; // replaying: the caller blames
+      return;
+    }
+    const fault = validateTable(t);
+    if (fault !== null) {
+      if (this.flavour === 'legacy') throw new RestoreFailure(`${this.prog}: line ${lineNo} failed\n`, 1);
+      // nft refuses the rule whose addition made the loop reachable: the latest line on the path.
+      const { table, lines } = this.replay(current);
+      const lineOf = (chain: string, index: number): number | undefined => lines.get(table.chains.get(chain)!.rules[index]!);
+      let blamed = { chain: fault.chain, line: lineOf(fault.chain, fault.index) ?? lineNo };
+      for (const step of fault.path) {
+        const line = lineOf(step.chain, step.index) ?? 0;
+        if (line > blamed.line) blamed = { chain: step.chain, line };
+      }
+      throw new RestoreFailure(`${this.prog} ${this.version}: \nline ${blamed.line}: RULE_APPEND failed (${fault.errno}): rule in chain ${blamed.chain}\n`, 4);
+    }
+    this.x.install(t);
+  }
+
+  /**
+   * Reads the failing table again, this time noting the line of every rule that can be
+   * refused, so the message can name it. (Only a refused table pays for this.)
+   */
+  private replay(failed: Pending): { table: Table; lines: Map<Rule, number> } {
+    const again = new Restore(this.x, this.text, this.opts);
+    again.lines = new Map();
+    again.pos = failed.headerPos;
+    again.lineNo = failed.headerLine - 1;
+    again.loop(null, true);
+    return { table: again.replayed!, lines: again.lines };
+  }
+}
+
+/** Loads restore text into `x`. Never throws for bad input: the result carries the tool's message. */
+export function restore(x: Xtables, text: string, opts: RestoreOptions): RestoreResult {
+  return new Restore(x, text, opts).run();
 }
 
 /** Applies one parsed command to a table (shared by iptables-restore lines and the iptables command). */
@@ -245,7 +425,7 @@ export function applyCommand(
   chain: string | null,
   index: number | null,
   extra: string | null,
-  rule: import('./model.js').Rule,
+  rule: Rule,
   flavour: Flavour,
 ): void {
   switch (command) {

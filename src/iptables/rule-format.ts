@@ -8,28 +8,36 @@ import { MATCHES } from './matches.js';
 import { TARGETS } from './targets.js';
 import { formatAddressMask, protoName } from './values.js';
 
+/** ` !` when `bit` is set in the rule's inversions. */
+function neg(r: Rule, bit: number): string {
+  return (r.invert & bit) !== 0 ? ' !' : '';
+}
+
 /** The rule's text after `-A CHAIN` (with its leading space), e.g. ` -d 10.96.0.1/32 -p tcp -m tcp --dport 443 -j ACCEPT`. */
 export function formatRuleSpec(r: Rule): string {
   let s = '';
-  const neg = (bit: number): string => ((r.invert & bit) !== 0 ? ' !' : '');
-  if (r.srcMask !== 0 || (r.invert & INV_SRCIP) !== 0) s += `${neg(INV_SRCIP)} -s ${formatAddressMask(r.src, r.srcMask)}`;
-  if (r.dstMask !== 0 || (r.invert & INV_DSTIP) !== 0) s += `${neg(INV_DSTIP)} -d ${formatAddressMask(r.dst, r.dstMask)}`;
-  if (r.inIface !== '') s += `${neg(INV_VIA_IN)} -i ${r.inIface}`;
-  if (r.outIface !== '') s += `${neg(INV_VIA_OUT)} -o ${r.outIface}`;
-  if (r.proto !== 0) s += `${neg(INV_PROTO)} -p ${protoName(r.proto)}`;
-  if (r.fragment) s += `${neg(INV_FRAG)} -f`;
-  for (const m of r.matches) s += ` -m ${m.name}${MATCHES.get(m.name)!.save(m)}`;
+  if (r.srcMask !== 0 || (r.invert & INV_SRCIP) !== 0) s += neg(r, INV_SRCIP) + ' -s ' + formatAddressMask(r.src, r.srcMask);
+  if (r.dstMask !== 0 || (r.invert & INV_DSTIP) !== 0) s += neg(r, INV_DSTIP) + ' -d ' + formatAddressMask(r.dst, r.dstMask);
+  if (r.inIface !== '') s += neg(r, INV_VIA_IN) + ' -i ' + r.inIface;
+  if (r.outIface !== '') s += neg(r, INV_VIA_OUT) + ' -o ' + r.outIface;
+  if (r.proto !== 0) s += neg(r, INV_PROTO) + ' -p ' + protoName(r.proto);
+  if (r.fragment) s += neg(r, INV_FRAG) + ' -f';
+  const matches = r.matches;
+  for (let k = 0; k < matches.length; k++) {
+    const m = matches[k]!;
+    s += ' -m ' + m.name + MATCHES.get(m.name)!.save(m);
+  }
   const t = r.target;
   if (t !== null) {
-    if (t.name === 'jump') s += ` ${t.goto ? '-g' : '-j'} ${t.chain}`;
-    else if (t.name === 'ACCEPT' || t.name === 'DROP' || t.name === 'RETURN') s += ` -j ${t.name}`;
-    else s += ` -j ${t.name}${TARGETS.get(t.name)!.save(t)}`;
+    if (t.name === 'jump') s += (t.goto ? ' -g ' : ' -j ') + t.chain;
+    else if (t.name === 'ACCEPT' || t.name === 'DROP' || t.name === 'RETURN') s += ' -j ' + t.name;
+    else s += ' -j ' + t.name + TARGETS.get(t.name)!.save(t);
   }
   return s;
 }
 
 /** `-A CHAIN …` as iptables-save prints it; with `counters`, prefixed by `[PKTS:BYTES] `. */
 export function formatRule(chain: string, r: Rule, counters: boolean): string {
-  const prefix = counters ? `[${r.counters.packets}:${r.counters.bytes}] ` : '';
-  return `${prefix}-A ${chain}${formatRuleSpec(r)}`;
+  const spec = formatRuleSpec(r);
+  return counters ? `[${r.counters.packets}:${r.counters.bytes}] -A ${chain}${spec}` : '-A ' + chain + spec;
 }

@@ -19,8 +19,7 @@ export function protoName(proto: number): string {
 
 /** `-p` value: a name (case-insensitive) or a number 0..255. */
 export function parseProto(text: string): number {
-  const lower = text.toLowerCase();
-  const byName = PROTO_NUMBERS.get(lower);
+  const byName = PROTO_NUMBERS.get(text) ?? PROTO_NUMBERS.get(text.toLowerCase());
   if (byName !== undefined) return byName;
   if (/^[0-9]+$/.test(text) && Number(text) <= 255) return Number(text);
   throw new ParameterProblem(`unknown protocol "${text}" specified`);
@@ -108,6 +107,19 @@ export function maskPrefix(mask: number): number {
   return len;
 }
 
+/** The decimal 0..32 that `text` holds from `start` to its end (leading zeros allowed, as strtoul reads it), or -1. */
+function prefixLength(text: string, start: number): number {
+  if (start >= text.length) return -1;
+  let n = 0;
+  for (let i = start; i < text.length; i++) {
+    const d = text.charCodeAt(i) - 0x30;
+    if (d < 0 || d > 9) return -1;
+    n = n * 10 + d;
+    if (n > 32) return -1;
+  }
+  return n;
+}
+
 /** `ADDR[/LEN|/MASK]` as -s/-d take it (xtables_ipparse_any), address masked; hostnames and lists are not resolved. */
 export function parseAddressMask(text: string): { addr: number; mask: number } {
   const slash = text.indexOf('/');
@@ -116,11 +128,14 @@ export function parseAddressMask(text: string): { addr: number; mask: number } {
   if (addr === null) throw new ParameterProblem(`host/network \`${addrText}' not found`);
   let mask = 0xffffffff;
   if (slash >= 0) {
-    const m = text.slice(slash + 1);
-    const dotted = parseIPv4(m);
-    if (dotted !== null) mask = dotted;
-    else if (/^[0-9]+$/.test(m) && Number(m) <= 32) mask = Number(m) === 0 ? 0 : (0xffffffff << (32 - Number(m))) >>> 0;
-    else throw new ParameterProblem(`invalid mask \`${m}' specified`);
+    const len = prefixLength(text, slash + 1);
+    if (len >= 0) mask = len === 0 ? 0 : (0xffffffff << (32 - len)) >>> 0;
+    else {
+      const m = text.slice(slash + 1);
+      const dotted = parseIPv4(m);
+      if (dotted === null) throw new ParameterProblem(`invalid mask \`${m}' specified`);
+      mask = dotted;
+    }
   }
   return { addr: (addr & mask) >>> 0, mask };
 }
@@ -138,8 +153,15 @@ export function formatAddressShort(addr: number, mask: number): string {
 
 /** A string as xtables_save_string prints it: bare when only `[A-Za-z0-9_-]`, else in double quotes with `"`, `\` and `'` escaped. */
 export function quoteString(s: string): string {
-  if (/^[A-Za-z0-9_-]+$/.test(s)) return s;
-  if (!/["\\']/.test(s)) return `"${s}"`;
+  let bare = s.length > 0;
+  let escapes = false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 0x22 || c === 0x5c || c === 0x27) escapes = true;
+    if (!((c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c === 0x5f || c === 0x2d)) bare = false;
+  }
+  if (bare) return s;
+  if (!escapes) return `"${s}"`;
   let out = '"';
   for (const c of s) out += c === '"' || c === '\\' || c === "'" ? `\\${c}` : c;
   return out + '"';

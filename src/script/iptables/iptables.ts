@@ -7,6 +7,7 @@ import { KernelError, NotModelled, ParameterProblem } from '../../iptables/error
 import { isTableName } from '../../iptables/model.js';
 import type { Flavour } from '../../iptables/module.js';
 import { applyCommand, messageProgram, restore } from '../../iptables/restore.js';
+import { listTable } from '../../iptables/list.js';
 import { formatRuleSpec } from '../../iptables/rule-format.js';
 import { parseCommandLine } from '../../iptables/rule-parse.js';
 import { chainOf, validateTable, xtablesOf, type Xtables } from '../../iptables/ruleset.js';
@@ -50,8 +51,16 @@ export const iptablesCommand: CommandHandler = (ctx, argv, cmd) => {
       else ctx.out(`${shown} ${version}: can't initialize iptables table \`${pc.table}': Table does not exist (do you need to insmod?)\nPerhaps iptables or your kernel needs to be upgraded.\n`);
       return;
     }
-    if (pc.command === 'L') throw new NotModelled('iptables -L is not modelled by dpsim yet (use -S or iptables-save)');
     const base = x.table(pc.table);
+    if (pc.command === 'L') {
+      if (pc.chain !== null && !base.chains.has(pc.chain)) {
+        if (flavour === 'nft') ctx.out(`${shown} ${version}: chain \`${pc.chain}' in table \`${pc.table}' is incompatible, use 'nft' tool.\n`);
+        else ctx.out('iptables: No chain/target/match by that name.\n');
+        return;
+      }
+      ctx.out(listTable(base, pc.chain, pc.index, { verbose: pc.verbose, numeric: pc.numeric, exact: pc.exact, lineNumbers: pc.lineNumbers }));
+      return;
+    }
     if (pc.command === 'S') {
       ctx.out(listRules(base, pc.chain, pc.index, pc.verbose));
       return;
