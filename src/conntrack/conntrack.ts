@@ -120,6 +120,8 @@ export class Conntrack implements ConnOwner, NatEnv {
   /** skb->_nfct and its ctinfo, beside the packet (the stack's Packet has no field for them). */
   private readonly pktConn = new WeakMap<Packet, Conn>();
   private readonly pktInfo = new WeakMap<Packet, number>();
+  /** Packets the raw table just marked NOTRACK, which conntrack in must leave alone even at PREROUTING. */
+  private readonly untrackedNow = new WeakSet<Packet>();
   private readonly key = new Tuple();
   private readonly timeoutOut = new Float64Array(1);
 
@@ -158,6 +160,7 @@ export class Conntrack implements ConnOwner, NatEnv {
   /** Marks a packet NOTRACK (raw table `-j CT --notrack`): conntrack leaves it alone. */
   untrack(p: Packet): void {
     this.attach(p, null, IP_CT_UNTRACKED);
+    this.untrackedNow.add(p);
   }
 
   // ---- conntrack in (nf_conntrack_in) ------------------------------------------------
@@ -168,6 +171,7 @@ export class Conntrack implements ConnOwner, NatEnv {
       // A looped-back packet keeps the connection it was sent with; elsewhere (veth) the
       // stack scrubs skb->_nfct when a packet changes device, so it is looked up afresh.
       if (hook === NF_INET_PRE_ROUTING && inDev !== null && inDev.kind === 'loopback') return NF_ACCEPT;
+      if (this.untrackedNow.delete(p)) return NF_ACCEPT;
       if (this.pktInfo.get(p) === IP_CT_UNTRACKED && hook !== NF_INET_PRE_ROUTING) return NF_ACCEPT;
       this.attach(p, null, IP_CT_NONE);
     }

@@ -6,6 +6,7 @@
  */
 import type { NetNamespace } from '../netns/namespace.js';
 import { KernelError } from './errors.js';
+import { tableInstalled } from './hooks.js';
 import { BUILTIN_CHAINS, newChain, newTable, TABLE_NAMES, type Chain, type Rule, type Table, type TableName } from './model.js';
 import type { Flavour } from './module.js';
 import { formatRuleSpec } from './rule-format.js';
@@ -18,7 +19,14 @@ export class Xtables {
   /** Legacy: the order tables were instantiated (iptables-legacy-save lists them newest first). */
   private readonly registered: TableName[] = [];
 
-  constructor(readonly flavour: Flavour) {}
+  /**
+   * `ns`: the namespace whose kernel gets the tables — installing one registers it at the
+   * hooks (hooks.ts). Without one (tests of the parser and printers) nothing is evaluated.
+   */
+  constructor(
+    readonly flavour: Flavour,
+    private readonly ns: NetNamespace | null = null,
+  ) {}
 
   /** The table, created with its built-in chains if it does not exist yet. */
   table(name: TableName): Table {
@@ -32,6 +40,7 @@ export class Xtables {
 
   /** Replaces (or creates) a table as a whole: a restore's COMMIT. */
   install(t: Table): void {
+    if (this.ns !== null) tableInstalled(this.ns, this, t);
     if (!this.tables.has(t.name)) this.registered.push(t.name);
     this.tables.set(t.name, t);
   }
@@ -56,7 +65,7 @@ const perNamespace = new WeakMap<NetNamespace, NamespaceXtables>();
 export function xtablesOf(ns: NetNamespace): NamespaceXtables {
   let s = perNamespace.get(ns);
   if (s === undefined) {
-    s = { nft: new Xtables('nft'), legacy: new Xtables('legacy') };
+    s = { nft: new Xtables('nft', ns), legacy: new Xtables('legacy', ns) };
     perNamespace.set(ns, s);
   }
   return s;
