@@ -20,7 +20,7 @@ import { NotModelled } from './errors.js';
 import { ExtensionState } from './ext-state.js';
 import { checkEvaluable, iptablesOf } from './hooks.js';
 import { Interpreter } from './interpret.js';
-import { EvalEnv } from './match-eval.js';
+import { currentIpsetLookup, EvalEnv, registerIpsetLookup } from './match-eval.js';
 import { emptyRule, newChain, newTable, type Chain, type Rule, type Table } from './model.js';
 import { restore } from './restore.js';
 import { xtablesOf, Xtables } from './ruleset.js';
@@ -219,9 +219,15 @@ describe('matches', () => {
   });
 
   test('set: refused at load while no ipset backend is registered', () => {
-    const t = filter(['-A FORWARD -m set --match-set KUBE-X dst,dst -j ACCEPT']);
-    expect(() => checkEvaluable(t)).toThrow(NotModelled);
-    expect(() => checkEvaluable(t)).toThrow(/set match \(ipset\) is not modelled by dpsim yet/);
+    const saved = currentIpsetLookup();
+    registerIpsetLookup(null);
+    try {
+      const t = filter(['-A FORWARD -m set --match-set KUBE-X dst,dst -j ACCEPT']);
+      expect(() => checkEvaluable(t)).toThrow(NotModelled);
+      expect(() => checkEvaluable(t)).toThrow(/set match \(ipset\) is not modelled by dpsim yet/);
+    } finally {
+      registerIpsetLookup(saved);
+    }
   });
 });
 

@@ -14,7 +14,7 @@ function neg(r: Rule, bit: number): string {
 }
 
 /** The rule's text after `-A CHAIN` (with its leading space), e.g. ` -d 10.96.0.1/32 -p tcp -m tcp --dport 443 -j ACCEPT`. */
-export function formatRuleSpec(r: Rule): string {
+export function formatRuleSpec(r: Rule, beforeTarget = ''): string {
   let s = '';
   if (r.srcMask !== 0 || (r.invert & INV_SRCIP) !== 0) s += neg(r, INV_SRCIP) + ' -s ' + formatAddressMask(r.src, r.srcMask);
   if (r.dstMask !== 0 || (r.invert & INV_DSTIP) !== 0) s += neg(r, INV_DSTIP) + ' -d ' + formatAddressMask(r.dst, r.dstMask);
@@ -27,6 +27,8 @@ export function formatRuleSpec(r: Rule): string {
     const m = matches[k]!;
     s += ' -m ' + m.name + MATCHES.get(m.name)!.save(m);
   }
+  // `iptables -v -S` puts the counters (` -c PKTS BYTES`) here, between the matches and the target.
+  s += beforeTarget;
   const t = r.target;
   if (t !== null) {
     if (t.name === 'jump') s += (t.goto ? ' -g ' : ' -j ') + t.chain;

@@ -155,6 +155,8 @@ export class VethDevice extends NetDevice {
 
   transmit(p: Packet): void {
     if (!this.beginTransmit(p)) return;
+    // Crossing into another namespace scrubs the skb (skb_scrub_packet): the mark does not travel.
+    if (this.peer.ns !== this.ns) p.mark = 0;
     this.ns.net.scheduler.enqueue(this.peer, p);
   }
 }

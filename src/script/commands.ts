@@ -9,6 +9,11 @@ import { sysctlCommand } from './sysctl.js';
 import { bridgeCommand, brctlCommand } from './bridge/index.js';
 import { conntrackCommand } from './conntrack/index.js';
 import { ipsetCommand } from './ipset/ipset.js';
+import { registerIpsetLookup } from '../iptables/match-eval.js';
+import { ipsetMatchBackend } from '../ipset/set-match.js';
+
+// iptables' set match asks the namespace's ipsets.
+registerIpsetLookup(ipsetMatchBackend);
 
 /** The commands a scenario can run, by program name. */
 export const commandHandlers = new Map<string, CommandHandler>([

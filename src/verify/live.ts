@@ -2,7 +2,7 @@
 import { spawnSync } from 'node:child_process';
 
 /** The tools runner.ts and prelude.sh call. */
-export const REQUIRED_TOOLS = ['bash', 'unshare', 'mount', 'ip', 'ss', 'sysctl', 'tcpdump', 'socat', 'ping'] as const;
+export const REQUIRED_TOOLS = ['bash', 'unshare', 'mount', 'ip', 'ss', 'sysctl', 'tcpdump', 'socat', 'ping', 'iptables', 'ipset'] as const;
 
 /** Whether live kernel runs are possible here, and if not, why. */
 export type LiveKernel = { ok: true } | { ok: false; reason: string };

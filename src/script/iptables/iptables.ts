@@ -106,7 +106,7 @@ function listRules(t: import('../../iptables/model.js').Table, chain: string | n
   }
   for (const c of chains)
     c.rules.forEach((r, i) => {
-      if (index === null || index === i + 1) out += `-A ${c.name}${formatRuleSpec(r)}${verbose ? ` -c ${r.counters.packets} ${r.counters.bytes}` : ''}\n`;
+      if (index === null || index === i + 1) out += `-A ${c.name}${formatRuleSpec(r, verbose ? ` -c ${r.counters.packets} ${r.counters.bytes}` : '')}\n`;
     });
   return out;
 }
