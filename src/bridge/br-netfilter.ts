@@ -77,6 +77,8 @@ export function brNfPreRouting(br: BridgeDevice, port: BridgePort, p: Packet): v
     traceDrop(br, p, 'dropped in PREROUTING (br_netfilter)');
     return;
   }
+  // If the frame goes up to this namespace's IP layer, PREROUTING is not run a second time.
+  p.nfBridgePrerouted = true;
   if (p.ipDst === dst) {
     handleFrameFinish(br, port, p);
     return;

@@ -155,8 +155,11 @@ export class VethDevice extends NetDevice {
 
   transmit(p: Packet): void {
     if (!this.beginTransmit(p)) return;
-    // Crossing into another namespace scrubs the skb (skb_scrub_packet): the mark does not travel.
-    if (this.peer.ns !== this.ns) p.mark = 0;
+    // Crossing into another namespace scrubs the skb (skb_scrub_packet): mark and netfilter state stay behind.
+    if (this.peer.ns !== this.ns) {
+      p.mark = 0;
+      p.nfBridgePrerouted = false;
+    }
     this.ns.net.scheduler.enqueue(this.peer, p);
   }
 }

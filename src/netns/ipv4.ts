@@ -114,7 +114,8 @@ export class Ipv4 implements UnresolvedHandler {
       return;
     }
     const hooks = this.ns.hooks;
-    if (hooks.has(NF_INET_PRE_ROUTING) && hooks.run(NF_INET_PRE_ROUTING, p, this.ns, dev, null) !== NF_ACCEPT) return;
+    if (p.nfBridgePrerouted) p.nfBridgePrerouted = false; // br_netfilter ran PREROUTING already (ip_sabotage_in)
+    else if (hooks.has(NF_INET_PRE_ROUTING) && hooks.run(NF_INET_PRE_ROUTING, p, this.ns, dev, null) !== NF_ACCEPT) return;
     // Looped-back datagrams keep the route they were sent with: no input routing, straight up the stack.
     if (dev.kind === 'loopback') this.localDeliver(dev, p, false);
     else this.routeInput(dev, p, broadcast);

@@ -144,6 +144,11 @@ export class Packet {
   // Metadata the kernel keeps beside the frame (skb fields), not on the wire.
   /** skb->mark */
   mark = 0;
+  /**
+   * PREROUTING already ran at the bridge layer (br_netfilter's nf_bridge state): the IP layer
+   * of the same namespace skips it (ip_sabotage_in). Cleared when the frame leaves the namespace.
+   */
+  nfBridgePrerouted = false;
 
   /** Length of the transport payload in bytes. */
   get payloadLength(): number {
@@ -184,6 +189,7 @@ export class Packet {
     p.inner = this.inner === null ? null : this.inner.clone();
     p.payload = this.payload;
     p.mark = this.mark;
+    p.nfBridgePrerouted = this.nfBridgePrerouted;
     return p;
   }
 
