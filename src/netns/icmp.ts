@@ -1,3 +1,4 @@
+import { formatIPv4 } from '../packet/address.js';
 import {
   ETH_P_IP,
   ICMP_DEST_UNREACH,
@@ -15,10 +16,6 @@ import type { NetDevice } from './device.js';
 import type { NetNamespace } from './namespace.js';
 import { RTN_LOCAL } from './route-table.js';
 import { REDIRECT_TIMEOUT } from './fib.js';
-
-function fmt(n: number): string {
-  return `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
-}
 
 /** An ICMP socket's owner (ping): gets echo replies and errors about its echo requests. */
 export interface IcmpEchoListener {
@@ -96,7 +93,7 @@ export class Icmp {
     if (this.ns.neigh.isValid(n))
       this.ns.fib.exceptions.set(daddr, { gateway: newGw, oif: route.oif, expires: this.ns.net.now + REDIRECT_TIMEOUT });
     const tr = this.ns.net.tracer;
-    if (tr !== null) tr.record(this.ns.name, 'icmp', p.id, `redirect for ${fmt(daddr)} to ${fmt(newGw)} ${this.ns.neigh.isValid(n) ? 'learned' : 'awaits ARP for the new gateway'}`);
+    if (tr !== null) tr.record(this.ns.name, 'icmp', p.id, `redirect for ${formatIPv4(daddr)} to ${formatIPv4(newGw)} ${this.ns.neigh.isValid(n) ? 'learned' : 'awaits ARP for the new gateway'}`);
   }
 
   /** icmp_reply to an echo request: from the address it was sent to, same id, sequence and data. */

@@ -1,3 +1,4 @@
+import { formatIPv4 } from '../packet/address.js';
 import {
   ICMP_DEST_UNREACH,
   ICMP_EXC_TTL,
@@ -73,10 +74,6 @@ export function routeError(type: number): number {
   }
 }
 
-function fmtIp(n: number): string {
-  return `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
-}
-
 /** ip_rt_error_cost (HZ) and ip_rt_error_burst (5·HZ), in ns. */
 const ERROR_COST = 1_000_000_000;
 const ERROR_BURST = 5_000_000_000;
@@ -131,29 +128,29 @@ export class Ipv4 implements UnresolvedHandler {
     }
     // Martian sources: multicast, limited broadcast, zeronet; loopback unless it arrived on lo.
     if (src >>> 28 === 14 || src === 0xffffffff || src >>> 24 === 0 || (src >>> 24 === 127 && dev.kind !== 'loopback')) {
-      if (this.ns.net.tracer !== null) this.trace('drop', p, `martian source ${fmtIp(src)} on ${dev.name}`);
+      if (this.ns.net.tracer !== null) this.trace('drop', p, `martian source ${formatIPv4(src)} on ${dev.name}`);
       return;
     }
     // fib_validate_source: a source address of our own arriving from outside is martian (unless accept_local).
     if ((this.ns.confAll.accept_local | dev.conf.accept_local) === 0 && this.ns.fib.isLocal(src)) {
-      if (this.ns.net.tracer !== null) this.trace('drop', p, `martian source ${fmtIp(src)} on ${dev.name}: the address is local`);
+      if (this.ns.net.tracer !== null) this.trace('drop', p, `martian source ${formatIPv4(src)} on ${dev.name}: the address is local`);
       return;
     }
     const route = this.ns.fib.lookup(dst);
     if (route === null) {
-      if (this.ns.net.tracer !== null) this.trace('route', p, `no route to ${fmtIp(dst)}`);
+      if (this.ns.net.tracer !== null) this.trace('route', p, `no route to ${formatIPv4(dst)}`);
       this.inputError(dev, p, this.forwarding(dev) ? ENETUNREACH : EHOSTUNREACH);
       return;
     }
     const type = route.type;
     if (type === RTN_LOCAL || type === RTN_BROADCAST) {
-      if (this.ns.net.tracer !== null) this.trace('route', p, `${fmtIp(dst)} is local (${type === RTN_LOCAL ? 'local' : 'broadcast'} route)`);
+      if (this.ns.net.tracer !== null) this.trace('route', p, `${formatIPv4(dst)} is local (${type === RTN_LOCAL ? 'local' : 'broadcast'} route)`);
       this.localDeliver(dev, p, type === RTN_BROADCAST);
       return;
     }
     const err = routeError(type);
     if (err !== 0) {
-      if (this.ns.net.tracer !== null) this.trace('route', p, `route ${fmtIp(route.dst)}/${route.prefixLen} is ${type === RTN_UNREACHABLE ? 'unreachable' : type === RTN_PROHIBIT ? 'prohibit' : 'blackhole'}`);
+      if (this.ns.net.tracer !== null) this.trace('route', p, `route ${formatIPv4(route.dst)}/${route.prefixLen} is ${type === RTN_UNREACHABLE ? 'unreachable' : type === RTN_PROHIBIT ? 'prohibit' : 'blackhole'}`);
       this.inputError(dev, p, this.forwarding(dev) ? err : EHOSTUNREACH);
       return;
     }
@@ -211,7 +208,7 @@ export class Ipv4 implements UnresolvedHandler {
     }
     if (outDev === inDev && this.shouldRedirect(inDev, p, route)) this.sendRedirect(inDev, p, nexthop);
     p.ipTtl--;
-    if (this.ns.net.tracer !== null) this.trace('route', p, `forward ${fmtIp(p.ipDst)} via ${route.gateway !== 0 ? fmtIp(route.gateway) + ' ' : ''}dev ${outDev.name}, ttl now ${p.ipTtl}`);
+    if (this.ns.net.tracer !== null) this.trace('route', p, `forward ${formatIPv4(p.ipDst)} via ${route.gateway !== 0 ? formatIPv4(route.gateway) + ' ' : ''}dev ${outDev.name}, ttl now ${p.ipTtl}`);
     const hooks = this.ns.hooks;
     if (hooks.has(NF_INET_FORWARD) && hooks.run(NF_INET_FORWARD, p, this.ns, inDev, outDev) !== NF_ACCEPT) return;
     this.postRouting(outDev, nexthop, p, inDev);
@@ -304,7 +301,7 @@ export class Ipv4 implements UnresolvedHandler {
   output(p: Packet, confirm = false): number {
     let route = this.routeOutput(p);
     if (typeof route === 'number') {
-      if (this.ns.net.tracer !== null) this.trace('route', p, `no usable route to ${fmtIp(p.ipDst)}: error returned to the sender`);
+      if (this.ns.net.tracer !== null) this.trace('route', p, `no usable route to ${formatIPv4(p.ipDst)}: error returned to the sender`);
       return route;
     }
     const hooks = this.ns.hooks;
@@ -321,7 +318,7 @@ export class Ipv4 implements UnresolvedHandler {
     if (outDev === undefined) return ENETUNREACH;
     if (p.ipDf && p.ipTotalLength() > outDev.mtu) return EMSGSIZE;
     const nexthop = this.ns.fib.nexthop(route, p.ipDst);
-    if (this.ns.net.tracer !== null) this.trace('route', p, `output ${fmtIp(p.ipDst)} ${route.gateway !== 0 ? 'via ' + fmtIp(route.gateway) + ' ' : ''}dev ${outDev.name} src ${fmtIp(p.ipSrc)}`);
+    if (this.ns.net.tracer !== null) this.trace('route', p, `output ${formatIPv4(p.ipDst)} ${route.gateway !== 0 ? 'via ' + formatIPv4(route.gateway) + ' ' : ''}dev ${outDev.name} src ${formatIPv4(p.ipSrc)}`);
     if (confirm) this.ns.neigh.confirm(outDev, nexthop);
     this.postRouting(outDev, nexthop, p, null);
     return 0;

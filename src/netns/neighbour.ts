@@ -1,3 +1,4 @@
+import { formatIPv4 } from '../packet/address.js';
 import { ARPOP_REPLY, ARPOP_REQUEST, ETH_P_ARP, MAC_BROADCAST, Packet } from '../packet/packet.js';
 import { MS, SEC } from '../sim/time.js';
 import { Timer } from '../sim/timer.js';
@@ -248,7 +249,7 @@ export class NeighbourTable {
     n.state = state;
     n.updated = this.ns.net.now;
     const tr = this.ns.net.tracer;
-    if (tr !== null) tr.record(this.ns.name, 'neigh', 0, `neighbour ${fmtIp(n.ip)} dev ${n.dev.name} ${nudStateName(state)}`);
+    if (tr !== null) tr.record(this.ns.name, 'neigh', 0, `neighbour ${formatIPv4(n.ip)} dev ${n.dev.name} ${nudStateName(state)}`);
   }
 
   /** Random reachable time in [base/2, 3·base/2), as neigh_rand_reach_time draws it. */
@@ -414,6 +415,3 @@ export class NeighbourTable {
   }
 }
 
-function fmtIp(n: number): string {
-  return `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
-}

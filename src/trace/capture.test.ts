@@ -26,7 +26,8 @@ import {
   TCP_RST,
   TCP_SYN,
 } from '../packet/packet.js';
-import { formatCaptureLine, formatIPv4, tcpFlagString } from './capture.js';
+import { formatIPv4 } from '../packet/address.js';
+import { formatCaptureLine, tcpFlagString } from './capture.js';
 
 const H1 = 0x0a000101; // 10.0.1.1
 const H2 = 0x0a000201; // 10.0.2.1

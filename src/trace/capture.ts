@@ -7,6 +7,7 @@
  * The texts of TCP flags and ICMP messages copy tcpdump's (print-tcp.c, print-icmp.c), so
  * dpsim's captures compare line for line with the kernel's (test/kernel).
  */
+import { formatIPv4 } from '../packet/address.js';
 import {
   ARPOP_REPLY,
   ARPOP_REQUEST,
@@ -62,11 +63,6 @@ function describeArp(p: Packet): string {
   if (p.arpOp === ARPOP_REQUEST) return `arp who-has ${formatIPv4(p.arpTpa)} tell ${formatIPv4(p.arpSpa)}`;
   if (p.arpOp === ARPOP_REPLY) return `arp reply ${formatIPv4(p.arpSpa)}`;
   return `arp op ${p.arpOp}`;
-}
-
-/** An IPv4 address (unsigned 32-bit number) as a dotted quad. */
-export function formatIPv4(a: number): string {
-  return `${(a >>> 24) & 255}.${(a >>> 16) & 255}.${(a >>> 8) & 255}.${a & 255}`;
 }
 
 /** tcpdump's TCP flag letters in its order (FIN, SYN, RST, PUSH, ACK, URG, ECE, CWR). */
