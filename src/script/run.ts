@@ -199,7 +199,8 @@ class ScenarioRunner {
     const index = ++this.probeCount;
     const tracer = new Tracer(this.net.scheduler);
     const capture = new ProbeCapture(tracer, this.net, this.opts.pcap === true ? new PcapngWriter() : null);
-    this.net.tracer = tracer;
+    // The stack explains itself only when asked; capture lines and the apps' notes are recorded either way.
+    this.net.tracer = this.opts.explain === true ? tracer : null;
     this.net.tap = capture;
     const note = (text: string) => tracer.record(ns.name, 'app', 0, text);
 
