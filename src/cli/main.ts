@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -53,7 +53,7 @@ function runFile(file: string, flags: RunFlags): number {
 }
 
 function seedOf(text: string): number {
-  if (!/^\d+$/.test(text)) throw new CommanderError(EXIT_USAGE, 'dpsim.seed', `error: --seed must be a non-negative integer, got "${text}"`);
+  if (!/^\d+$/.test(text)) throw new InvalidArgumentError('the seed is a non-negative integer.');
   return Number(text);
 }
 

@@ -1,0 +1,53 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const root = join(import.meta.dirname, '../..');
+
+/** Runs the CLI from source as a user would run `dpsim …`. */
+function dpsim(...args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'src/cli/main.ts'), ...args], { cwd: root, encoding: 'utf8' });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('the dpsim command', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dpsim-cli-'));
+  const bad = join(dir, 'bad.sh');
+  writeFileSync(bad, 'ip netns add a\nfoo bar\n');
+
+  it('exits 0 and prints the capture of a scenario', () => {
+    const r = dpsim('run', 'examples/tcp-reset.sh');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^probe 1\n/m);
+    expect(r.stdout).toContain('a eth0 out tcp 10.0.0.1:40000 > 10.0.0.2:8080 S\n');
+  });
+
+  it('exits 1 with file:line: message on a scenario error', () => {
+    const r = dpsim('run', bad);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe(`${bad}:2: unknown command "foo"\n`);
+  });
+
+  it('exits 2 on usage errors, naming what is wrong', () => {
+    const seed = dpsim('run', '--seed', 'x', bad);
+    expect(seed.status).toBe(2);
+    expect(seed.stderr).toContain("option '-s, --seed <n>' argument 'x' is invalid");
+    const missing = dpsim('run', join(dir, 'nope.sh'));
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toContain('cannot read');
+    expect(dpsim('bogus').status).toBe(2);
+  });
+
+  it('has help for every command', () => {
+    const top = dpsim('--help');
+    expect(top.status).toBe(0);
+    for (const c of ['run', 'demo', 'verify']) {
+      expect(top.stdout).toContain(c);
+      const r = dpsim(c, '--help');
+      expect(r.status).toBe(0);
+      expect(r.stdout).toContain(`Usage: dpsim ${c}`);
+    }
+  });
+});
