@@ -4,14 +4,15 @@
  * conntrack's NAT core, MARK, CONNMARK, LOG, TRACE, NOTRACK and CT --notrack. Each returns
  * a netfilter verdict or XT_CONTINUE, as the kernel's target functions do.
  */
+import { resetFor } from '../netns/tcp.js';
 import { IP_CT_NONE } from '../conntrack/conntrack.js';
 import {
   NF_NAT_RANGE_MAP_IPS, NF_NAT_RANGE_PERSISTENT, NF_NAT_RANGE_PROTO_RANDOM, NF_NAT_RANGE_PROTO_RANDOM_FULLY, NF_NAT_RANGE_PROTO_SPECIFIED, NatRange,
 } from '../conntrack/nat.js';
 import { NF_ACCEPT, NF_DROP, NF_INET_LOCAL_IN } from '../netns/netfilter.js';
 import {
-  ETH_P_IP, ICMP_DEST_UNREACH, ICMP_HOST_ANO, ICMP_HOST_UNREACH, ICMP_NET_ANO, ICMP_NET_UNREACH, ICMP_PKT_FILTERED, ICMP_PORT_UNREACH,
-  ICMP_PROT_UNREACH, IPPROTO_TCP, Packet, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN,
+  ICMP_DEST_UNREACH, ICMP_HOST_ANO, ICMP_HOST_UNREACH, ICMP_NET_ANO, ICMP_NET_UNREACH, ICMP_PKT_FILTERED, ICMP_PORT_UNREACH,
+  ICMP_PROT_UNREACH, IPPROTO_TCP, type Packet,
 } from '../packet/packet.js';
 import { formatIPv4 } from '../packet/address.js';
 import type { EvalEnv } from './match-eval.js';
@@ -79,33 +80,11 @@ function reject(t: RejectTarget, p: Packet, env: EvalEnv): void {
   env.ns.icmp.sendError(p, ICMP_DEST_UNREACH, code, 0, env.inDev, env.hook === NF_INET_LOCAL_IN);
 }
 
-/**
- * nf_send_reset: a RST from the offender's destination to its source, IP id 0 and DF set,
- * TTL from the route (the default), sequence = the offender's ACK, or ACK = its sequence
- * plus SYN/FIN/data when it had no ACK; sent by ip_local_out (so OUTPUT and POSTROUTING see it).
- */
+/** nf_send_reset: the RST tcp_v4_send_reset would send, sent by ip_local_out (so OUTPUT and POSTROUTING see it). */
 function sendReset(old: Packet, env: EvalEnv): void {
-  if (old.ipProto !== IPPROTO_TCP || (old.tcpFlags & TCP_RST) !== 0) return;
-  const r = new Packet();
-  r.ethType = ETH_P_IP;
-  r.ipProto = IPPROTO_TCP;
-  r.ipSrc = old.ipDst;
-  r.ipDst = old.ipSrc;
-  r.ipTtl = env.ns.ipv4Sysctls.ip_default_ttl;
-  r.ipDf = true;
-  r.ipId = 0;
-  r.sport = old.dport;
-  r.dport = old.sport;
-  if (old.tcpFlags & TCP_ACK) {
-    r.tcpSeq = old.tcpAck;
-    r.tcpFlags = TCP_RST;
-  } else {
-    r.tcpSeq = 0;
-    r.tcpAck = (old.tcpSeq + ((old.tcpFlags & TCP_SYN) !== 0 ? 1 : 0) + ((old.tcpFlags & TCP_FIN) !== 0 ? 1 : 0) + old.payloadLength) >>> 0;
-    r.tcpFlags = TCP_RST | TCP_ACK;
-  }
-  r.tcpWindow = 0;
-  env.ns.ip.output(r);
+  if (old.ipProto !== IPPROTO_TCP) return;
+  const r = resetFor(old, env.ns.ipv4Sysctls.ip_default_ttl);
+  if (r !== null) env.ns.ip.output(r);
 }
 
 // ---- NAT ---------------------------------------------------------------------------------

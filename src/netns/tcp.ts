@@ -121,6 +121,36 @@ export class TcpSocket {
   }
 }
 
+/**
+ * The RST answering segment `p` (as tcp_v4_send_reset and netfilter's nf_send_reset build it):
+ * from its destination to its source, DF set, IP id 0; sequence = its ACK when it had one,
+ * else sequence 0 and ACK = its sequence plus SYN, FIN and data. Null for a RST (never answered).
+ */
+export function resetFor(p: Packet, ttl: number): Packet | null {
+  if (p.tcpFlags & TCP_RST) return null;
+  const r = new Packet();
+  r.ethType = ETH_P_IP;
+  r.ipProto = IPPROTO_TCP;
+  r.ipSrc = p.ipDst;
+  r.ipDst = p.ipSrc;
+  r.ipTtl = ttl;
+  r.ipDf = true;
+  r.ipId = 0;
+  r.sport = p.dport;
+  r.dport = p.sport;
+  if (p.tcpFlags & TCP_ACK) {
+    r.tcpSeq = p.tcpAck;
+    r.tcpFlags = TCP_RST;
+  } else {
+    r.tcpSeq = 0;
+    const len = p.payloadLength + (p.tcpFlags & TCP_SYN ? 1 : 0) + (p.tcpFlags & TCP_FIN ? 1 : 0);
+    r.tcpAck = (p.tcpSeq + len) >>> 0;
+    r.tcpFlags = TCP_RST | TCP_ACK;
+  }
+  r.tcpWindow = 0;
+  return r;
+}
+
 function seqLt(a: number, b: number): boolean {
   return ((a - b) | 0) < 0;
 }
@@ -368,27 +398,8 @@ export class Tcp {
 
   /** tcp_v4_send_reset: answer a segment nobody owns. */
   private sendReset(p: Packet): void {
-    if (p.tcpFlags & TCP_RST) return;
-    const r = new Packet();
-    r.ethType = ETH_P_IP;
-    r.ipProto = IPPROTO_TCP;
-    r.ipSrc = p.ipDst;
-    r.ipDst = p.ipSrc;
-    r.ipTtl = this.ns.ipv4Sysctls.ip_default_ttl;
-    r.ipDf = true;
-    r.sport = p.dport;
-    r.dport = p.sport;
-    if (p.tcpFlags & TCP_ACK) {
-      r.tcpSeq = p.tcpAck;
-      r.tcpFlags = TCP_RST;
-    } else {
-      r.tcpSeq = 0;
-      const len = p.payloadLength + (p.tcpFlags & TCP_SYN ? 1 : 0) + (p.tcpFlags & TCP_FIN ? 1 : 0);
-      r.tcpAck = (p.tcpSeq + len) >>> 0;
-      r.tcpFlags = TCP_RST | TCP_ACK;
-    }
-    r.tcpWindow = 0;
-    this.ns.ip.output(r);
+    const r = resetFor(p, this.ns.ipv4Sysctls.ip_default_ttl);
+    if (r !== null) this.ns.ip.output(r);
   }
 
   // ---- segments in --------------------------------------------------------------------
