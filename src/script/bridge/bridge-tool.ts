@@ -3,9 +3,8 @@
  * `link` (abbreviated as it allows). What the real tool prints when it fails goes to the
  * script's output and the script goes on; what dpsim does not model stops it.
  */
-import { NetlinkError } from '../../netns/namespace.js';
-import { ScriptError, type Command, type CommandHandler, type ScriptContext } from '../context.js';
-import { IpExit, IpUnsupported, matches, unsupported } from '../ip/args.js';
+import type { Command, CommandHandler, ScriptContext } from '../context.js';
+import { IpExit, matches, runTool, unsupported } from '../ip/args.js';
 import { openNetns } from '../ip/netns.js';
 import type { BridgeCall } from './call.js';
 import { doFdb } from './fdb.js';
@@ -48,7 +47,7 @@ function parseOptions(call: BridgeCall, argv: string[]): number {
 /** `bridge [OPTIONS] OBJECT [COMMAND [ARGS]]` */
 export const bridgeCommand: CommandHandler = (ctx: ScriptContext, argv: string[], cmd: Command) => {
   const call: BridgeCall = { ns: ctx.ns, out: (text) => ctx.out(text) };
-  try {
+  runTool(ctx, cmd, () => {
     const at = parseOptions(call, argv);
     if (at < 0) return;
     const object = argv[at];
@@ -58,10 +57,5 @@ export const bridgeCommand: CommandHandler = (ctx: ScriptContext, argv: string[]
     const [name, handler] = entry;
     if (handler === null) unsupported(`bridge ${name}`);
     handler(call, argv.slice(at + 1));
-  } catch (e) {
-    if (e instanceof IpExit) ctx.out(e.output);
-    else if (e instanceof NetlinkError) ctx.out(e.message + '\n');
-    else if (e instanceof IpUnsupported) throw new ScriptError(ctx.file, cmd.line, e.message);
-    else throw e;
-  }
+  });
 };

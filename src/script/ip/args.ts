@@ -6,7 +6,8 @@
  * inet_pton or ip-num (`10/8`, `127.1`, octal `012.0.0.1`, hex `0x0a.0.0.1`), so its
  * parsers are reproduced here rather than borrowed.
  */
-import type { Command, ScriptContext } from '../context.js';
+import { ScriptError, type Command, type ScriptContext } from '../context.js';
+import { NetlinkError } from '../../netns/namespace.js';
 import {
   RTN_ANYCAST,
   RTN_BLACKHOLE,
@@ -54,6 +55,22 @@ export class IpUnsupported extends Error {
   constructor(what: string, verbatim = false) {
     super(verbatim ? what : `${what} is not supported by dpsim`);
     this.name = 'IpUnsupported';
+  }
+}
+
+/**
+ * Runs one iproute2-style tool invocation (`ip`, `bridge`) and turns how it ended into what a
+ * script sees: the tool's own exit text and netlink errors are printed and the script goes on;
+ * an unmodelled feature stops the scenario with a ScriptError naming the line.
+ */
+export function runTool(ctx: ScriptContext, cmd: Command, body: () => void): void {
+  try {
+    body();
+  } catch (e) {
+    if (e instanceof IpExit) ctx.out(e.output);
+    else if (e instanceof NetlinkError) ctx.out(e.message + '\n');
+    else if (e instanceof IpUnsupported) throw new ScriptError(ctx.file, cmd.line, e.message);
+    else throw e;
   }
 }
 

@@ -4,10 +4,9 @@
  * prints when it fails goes to the script's output and the script goes on; a real feature
  * dpsim does not model stops the scenario with a ScriptError.
  */
-import { NetlinkError } from '../../netns/namespace.js';
-import { ScriptError, type Command, type CommandHandler, type ScriptContext } from '../context.js';
+import type { Command, CommandHandler, ScriptContext } from '../context.js';
 import { doAddress } from './addr.js';
-import { IpExit, IpUnsupported, matches, unsupported, type IpCall, type IpOptions } from './args.js';
+import { IpExit, matches, runTool, unsupported, type IpCall, type IpOptions } from './args.js';
 import { doLink } from './link.js';
 import { doNeigh } from './neigh.js';
 import { doNetns, openNetns } from './netns.js';
@@ -107,7 +106,7 @@ function parseOptions(call: IpCall, argv: string[]): number {
 export const ipCommand: CommandHandler = (ctx: ScriptContext, argv: string[], cmd: Command) => {
   const opts: IpOptions = { inet: false, oneline: false, brief: false };
   const call: IpCall = { ctx, cmd, opts };
-  try {
+  runTool(ctx, cmd, () => {
     const at = parseOptions(call, argv);
     if (at < 0) return;
     const object = argv[at];
@@ -117,10 +116,5 @@ export const ipCommand: CommandHandler = (ctx: ScriptContext, argv: string[], cm
     const [name, handler] = entry;
     if (handler === null) unsupported(`ip ${name}`);
     handler(call, argv.slice(at + 1));
-  } catch (e) {
-    if (e instanceof IpExit) ctx.out(e.output);
-    else if (e instanceof NetlinkError) ctx.out(e.message + '\n');
-    else if (e instanceof IpUnsupported) throw new ScriptError(ctx.file, cmd.line, e.message);
-    else throw e;
-  }
+  });
 };
