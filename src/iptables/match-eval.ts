@@ -152,7 +152,7 @@ function statistic(m: StatisticMatch, env: EvalEnv): boolean {
   let ret = m.invert;
   if (m.mode === 'random') {
     // (get_random_u32() & 0x7FFFFFFF) < probability, the probability in 31-bit fixed point.
-    if ((env.ns.net.random.u32() & 0x7fffffff) < m.probability) ret = !ret;
+    if (env.ns.net.random.branch31(m.probability)) ret = !ret;
     return ret;
   }
   // nth: the kernel keeps every-1 and starts the counter at every-1-packet, so packet P+1 (1-based) is the first hit.
