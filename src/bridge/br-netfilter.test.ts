@@ -5,7 +5,7 @@ import type { NetNamespace } from '../netns/namespace.js';
 import { NF_ACCEPT, NF_INET_FORWARD, NF_INET_POST_ROUTING, NF_INET_PRE_ROUTING, HOOK_NAMES, type NetfilterHook } from '../netns/netfilter.js';
 import { NUD_PERMANENT } from '../netns/neighbour.js';
 import { parseIPv4, parseMac } from '../packet/address.js';
-import { PingProbe } from '../script/harness.js';
+import { PingProbe } from '../trace/harness.js';
 import { flannelTestbed } from '../k8s/flannel/testbed.js';
 import { bridgeNfSysctls } from './br-netfilter.js';
 import { CaptureRecorder, missingLines, probeBlocks } from './testing.js';

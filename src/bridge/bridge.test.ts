@@ -4,7 +4,7 @@ import type { NetNamespace } from '../netns/namespace.js';
 import type { VethDevice } from '../netns/device.js';
 import { newRoute, RTPROT_BOOT } from '../netns/route-table.js';
 import { parseIPv4, parseMac } from '../packet/address.js';
-import { PingProbe } from '../script/harness.js';
+import { PingProbe } from '../trace/harness.js';
 import { SEC } from '../sim/time.js';
 import { addBridge, type BridgeDevice } from './bridge.js';
 import { CaptureRecorder, missingLines, probeBlocks } from './testing.js';

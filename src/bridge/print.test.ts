@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Network } from '../netns/network.js';
 import type { NetNamespace } from '../netns/namespace.js';
 import { parseMac } from '../packet/address.js';
-import { PingProbe } from '../script/harness.js';
+import { PingProbe } from '../trace/harness.js';
 import { parseIPv4 } from '../packet/address.js';
 import { SEC } from '../sim/time.js';
 import { addVxlan } from '../vxlan/vxlan.js';

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { IPPROTO_ICMP, ICMP_DEST_UNREACH, ICMP_PORT_UNREACH, type Packet } from '../packet/packet.js';
 import { NF_INET_POST_ROUTING, NF_INET_PRE_ROUTING } from '../netns/netfilter.js';
 import type { UdpHandler, UdpSocket } from '../netns/udp.js';
-import { TcpEcho, UdpEcho } from '../script/harness.js';
+import { TcpEcho, UdpEcho } from '../trace/harness.js';
 import { SEC } from '../sim/time.js';
 import { TCP_CONNTRACK_ESTABLISHED, TCP_CONNTRACK_SYN_SENT } from './conn.js';
 import { enableConntrack, IP_CT_RELATED_REPLY } from './conntrack.js';

@@ -1,25 +1,18 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import type { Packet } from '../packet/packet.js';
 import { parseIPv4 } from '../packet/address.js';
-import { encodeFrame } from '../packet/encode.js';
-import { PcapngWriter } from '../packet/pcapng.js';
-import type { Direction, NetDevice } from '../netns/device.js';
 import type { NetNamespace } from '../netns/namespace.js';
-import { Network, type FrameTap } from '../netns/network.js';
-import { Tracer, type TraceEvent } from '../sim/trace.js';
-import { parseDuration, SEC } from '../sim/time.js';
-import { formatCaptureLine } from '../trace/capture.js';
+import { Network } from '../netns/network.js';
+import type { TraceEvent } from '../sim/trace.js';
+import { parseDuration } from '../sim/time.js';
+import { runProbe } from '../trace/probe.js';
 import { dispatch } from './commands.js';
 import { ScriptError, type Command, type ScriptContext } from './context.js';
-import { PingProbe, TcpEcho, TcpProbe, UdpEcho, UdpProbe, type ProbeClient } from './harness.js';
+import { TcpEcho, UdpEcho } from '../trace/harness.js';
 import { lex } from './lexer.js';
 import type { ScenarioResult, Segment } from './result.js';
 
-/** A probe's block ends after this long without a packet (the kernel harness's DPSIM_QUIET_MS) … */
-export const PROBE_QUIET = 6 * SEC;
-/** … or this long after it was sent (DPSIM_CAP_MS). */
-export const PROBE_CAP = 30 * SEC;
+export { PROBE_CAP, PROBE_QUIET } from '../trace/probe.js';
 
 export interface RunOptions {
   /** The scenario's path: error messages name it and `< FILE` is relative to it. */
@@ -56,27 +49,6 @@ export interface ProbeDetail {
 export interface RunResult extends ScenarioResult {
   probes: ProbeDetail[];
   network: Network;
-}
-
-/** The capture of one probe: every frame on every device of a named namespace, as tcpdump -i any would print it. */
-class ProbeCapture implements FrameTap {
-  lastPacketAt: number;
-  constructor(
-    private readonly tracer: Tracer,
-    private readonly net: Network,
-    /** Real bytes of every frame, when asked for. */
-    readonly pcap: PcapngWriter | null,
-  ) {
-    this.lastPacketAt = net.now;
-  }
-
-  frame(dev: NetDevice, dir: Direction, p: Packet): void {
-    if (dev.ns === this.net.root) return; // the harness captures only named namespaces
-    const now = this.net.now;
-    this.lastPacketAt = now;
-    this.tracer.record(dev.ns.name, 'capture', p.id, formatCaptureLine(dev.ns.name, dev.name, dir, p));
-    if (this.pcap !== null) this.pcap.addFrame(dev.ns.name, dev.name, Math.round(now), encodeFrame(p), dir);
-  }
 }
 
 /** Interprets a scenario on a fresh simulated machine. */
@@ -197,51 +169,10 @@ class ScenarioRunner {
 
     this.flushOutput();
     const index = ++this.probeCount;
-    const tracer = new Tracer(this.net.scheduler);
-    const capture = new ProbeCapture(tracer, this.net, this.opts.pcap === true ? new PcapngWriter() : null);
-    // The stack explains itself only when asked; capture lines and the apps' notes are recorded either way.
-    this.net.tracer = this.opts.explain === true ? tracer : null;
-    this.net.tap = capture;
-    const note = (text: string) => tracer.record(ns.name, 'app', 0, text);
-
-    const sched = this.net.scheduler;
-    sched.drain();
-    const start = this.net.now;
-    capture.lastPacketAt = start;
-    let client: ProbeClient;
-    let err: string | null;
-    if (proto === 'udp') {
-      const c = new UdpProbe(note);
-      err = c.start(ns, src, sport, dst, dport);
-      client = c;
-    } else if (proto === 'tcp') {
-      const c = new TcpProbe(note);
-      err = c.start(ns, src, sport, dst, dport);
-      client = c;
-    } else {
-      const c = new PingProbe(note, (0x1000 + ++this.echoId) & 0xffff);
-      err = c.start(ns, src, dst);
-      client = c;
-    }
-    if (err !== null) note(err);
-    // Run until no packet for PROBE_QUIET, at most PROBE_CAP after the start (as the kernel harness waits).
-    sched.drain();
-    for (;;) {
-      const deadline = Math.min(capture.lastPacketAt + PROBE_QUIET, start + PROBE_CAP);
-      const next = sched.nextTimerAt();
-      if (next < 0 || next > deadline) {
-        sched.runUntil(deadline);
-        break;
-      }
-      sched.step();
-    }
-    client.close();
-    sched.drain();
-    this.net.tap = null;
-    this.net.tracer = null;
-
-    const detail = explain(tracer.take(), index, cmd);
-    detail.pcapng = capture.pcap === null ? null : capture.pcap.toBytes();
+    const echoId = proto === 'icmp' ? (0x1000 + ++this.echoId) & 0xffff : 0;
+    const run = runProbe(this.net, { ns, proto, src, sport, dst, dport, echoId }, { explain: this.opts.explain === true, pcap: this.opts.pcap === true });
+    const detail = explain(run.events, index, cmd);
+    detail.pcapng = run.pcapng;
     this.probes.push(detail);
     this.segments.push({ kind: 'probe', index, line: cmd.line, lines: detail.lines.map((l) => l.line) });
   }

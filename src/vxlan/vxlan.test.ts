@@ -5,7 +5,7 @@ import { ARPOP_REQUEST, ETH_P_ARP, ETH_P_IP, ICMP_ECHO, IPPROTO_ICMP, IPPROTO_TC
 import { encodeFrame } from '../packet/encode.js';
 import { decodeFrame } from '../packet/decode.js';
 import { parseIPv4, parseMac } from '../packet/address.js';
-import { PingProbe, UdpProbe } from '../script/harness.js';
+import { PingProbe, UdpProbe } from '../trace/harness.js';
 import { SEC } from '../sim/time.js';
 import { bridgeFdbShow } from '../bridge/print.js';
 import { CaptureRecorder, missingLines, probeBlocks } from '../bridge/testing.js';

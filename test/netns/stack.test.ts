@@ -7,7 +7,7 @@ import type { NetNamespace } from '../../src/netns/namespace.js';
 import type { NetDevice } from '../../src/netns/device.js';
 import { newRoute, RTPROT_BOOT } from '../../src/netns/route-table.js';
 import { NUD_FAILED, NUD_INCOMPLETE, NUD_REACHABLE, NUD_STALE } from '../../src/netns/neighbour.js';
-import { PingProbe } from '../../src/script/harness.js';
+import { PingProbe } from '../../src/trace/harness.js';
 import { formatCaptureLine } from '../../src/trace/capture.js';
 import { SEC } from '../../src/sim/time.js';
 

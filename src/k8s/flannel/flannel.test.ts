@@ -7,7 +7,7 @@ import { formatIPv4, formatMac, parseIPv4 } from '../../packet/address.js';
 import { NUD_PERMANENT } from '../../netns/neighbour.js';
 import { formatRoutes } from '../../netns/route-format.js';
 import type { NetNamespace } from '../../netns/namespace.js';
-import { PingProbe, TcpEcho, TcpProbe, UdpEcho, UdpProbe } from '../../script/harness.js';
+import { PingProbe, TcpEcho, TcpProbe, UdpEcho, UdpProbe } from '../../trace/harness.js';
 import { bridgeFdbShow } from '../../bridge/print.js';
 import { CaptureRecorder, missingLines, probeBlocks } from '../../bridge/testing.js';
 import { flannelCommands, flannelRemoteLeaseCommands } from './commands.js';
