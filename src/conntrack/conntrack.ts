@@ -29,6 +29,8 @@ import {
   type NetfilterHook,
 } from '../netns/netfilter.js';
 import { SEC } from '../sim/time.js';
+import { formatIPv4 } from '../packet/address.js';
+import { protoName } from './print.js';
 import {
   Conn,
   IPS_ASSURED,
@@ -163,6 +165,14 @@ export class Conntrack implements ConnOwner, NatEnv {
     this.untrackedNow.add(p);
   }
 
+  /**
+   * Keeps the packet's connection through the next conntrack-in hook: a packet IPVS sends on
+   * through LOCAL_OUT (ip_vs_nat_send_or_cont) keeps skb->_nfct, as the kernel's skb does.
+   */
+  keepConnection(p: Packet): void {
+    if (this.pktInfo.has(p)) this.untrackedNow.add(p);
+  }
+
   // ---- conntrack in (nf_conntrack_in) ------------------------------------------------
 
   /** Runs conntrack on a packet at PREROUTING or OUTPUT. Returns a verdict. */
@@ -211,9 +221,17 @@ export class Conntrack implements ConnOwner, NatEnv {
         return NF_ACCEPT;
       }
       if (dir === IP_CT_DIR_REPLY) conn.status |= IPS_SEEN_REPLY;
+      if (this.ns.net.tracer !== null) this.traceIn(p, conn, ctinfo);
       return NF_ACCEPT;
     }
     return NF_ACCEPT;
+  }
+
+  /** The trace's conntrack line: which entry the packet belongs to and in which state. */
+  private traceIn(p: Packet, conn: Conn, ctinfo: number): void {
+    const state = ctinfo === IP_CT_NEW ? (conn.confirmed ? 'NEW (no reply seen yet)' : 'NEW') : ctinfo === IP_CT_ESTABLISHED_REPLY ? 'ESTABLISHED, reply direction' : 'ESTABLISHED';
+    const entry = conn.confirmed ? `entry ${tupleText(conn.orig)}` : `new entry ${tupleText(conn.orig)}`;
+    this.ns.net.tracer!.record(this.ns.name, 'conntrack', p.id, `conntrack: ${state}: ${entry}`);
   }
 
   /** The original-direction tuple of a packet (nf_ct_get_tuple); false when it cannot be tracked. */
@@ -467,6 +485,17 @@ export class Conntrack implements ConnOwner, NatEnv {
       this.kill(conn);
       return NF_DROP;
     }
+    if (this.ns.net.tracer !== null) {
+      const before = manip === NF_NAT_MANIP_SRC ? `${formatIPv4(p.ipSrc)}:${p.sport}` : `${formatIPv4(p.ipDst)}:${p.dport}`;
+      natPacket(p, conn, manip, ctinfoDir(ctinfo));
+      const after = manip === NF_NAT_MANIP_SRC ? `${formatIPv4(p.ipSrc)}:${p.sport}` : `${formatIPv4(p.ipDst)}:${p.dport}`;
+      if (before !== after) {
+        const what = manip === NF_NAT_MANIP_SRC ? 'source' : 'destination';
+        const why = ctinfoDir(ctinfo) === IP_CT_DIR_REPLY ? ' (reply: un-NAT from the conntrack entry)' : ctinfo === IP_CT_NEW ? '' : ' (from the conntrack entry)';
+        this.ns.net.tracer.record(this.ns.name, 'nat', p.id, `NAT ${what} ${before} -> ${after}${why}`);
+      }
+      return NF_ACCEPT;
+    }
     natPacket(p, conn, manip, ctinfoDir(ctinfo));
     return NF_ACCEPT;
   }
@@ -552,3 +581,8 @@ export function enableConntrack(ns: NetNamespace, opts: { nat?: boolean; decider
   return ct;
 }
 
+/** `tcp 10.244.2.5:43210 -> 10.111.90.77:80` (a tuple as the trace prints it). */
+function tupleText(t: Tuple): string {
+  const ports = t.proto === IPPROTO_TCP || t.proto === IPPROTO_UDP;
+  return ports ? `${protoName(t.proto)} ${formatIPv4(t.src)}:${t.sport} -> ${formatIPv4(t.dst)}:${t.dport}` : `${protoName(t.proto)} ${formatIPv4(t.src)} -> ${formatIPv4(t.dst)}`;
+}
