@@ -4,6 +4,7 @@ import type { NetNamespace } from '../netns/namespace.js';
 import { TCP_SYN_SENT, type TcpAcceptor, type TcpHandler, type TcpSocket } from '../netns/tcp.js';
 import type { UdpHandler, UdpSocket } from '../netns/udp.js';
 import { strerror } from '../netns/ipv4.js';
+import { formatIPv4 } from '../packet/address.js';
 import type { Scheduler } from '../sim/scheduler.js';
 import { SEC } from '../sim/time.js';
 import { CallbackTimer } from '../sim/timer.js';
@@ -54,7 +55,8 @@ export class TcpEcho implements TcpAcceptor, TcpHandler {
     private readonly scheduler: Scheduler<Packet>,
   ) {}
 
-  accept(): TcpHandler {
+  accept(sock: TcpSocket): TcpHandler {
+    this.note(`accepted a connection from ${formatIPv4(sock.remoteAddr)}:${sock.remotePort} on ${formatIPv4(sock.localAddr)}:${sock.localPort}`);
     return this;
   }
 
