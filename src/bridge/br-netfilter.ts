@@ -8,8 +8,8 @@
  * A DNAT in PREROUTING changes what happens next (br_nf_pre_routing_finish), as the kernel
  * showed (bridge.test.ts, "br_netfilter"):
  * - new destination routed out the bridge itself (a pod on the same bridge): the frame stays
- *   bridged, to the new destination's MAC from the bridge's neighbour table; unresolved, the
- *   neighbour layer resolves it and sends it through the bridge device (captured `out` there),
+ *   bridged, to the new destination's MAC from the bridge's neighbour table if that entry is
+ *   CONNECTED (REACHABLE, PERMANENT, NOARP); otherwise the neighbour layer resolves it and sends it through the bridge device (captured `out` there),
  *   which forwards it on as if it came in its port (bridged_dnat); with the ingress port as
  *   destination that needs hairpin;
  * - anything else (another device, local): the frame is addressed to the bridge and passed up
@@ -21,7 +21,7 @@
  * a hook must be idempotent until the stack gets the flag asked for in the bridge report).
  */
 import { NF_ACCEPT, NF_INET_FORWARD, NF_INET_POST_ROUTING, NF_INET_PRE_ROUTING } from '../netns/netfilter.js';
-import { NUD_DELAY, NUD_NOARP, NUD_PERMANENT, NUD_PROBE, NUD_REACHABLE, NUD_STALE } from '../netns/neighbour.js';
+import { NUD_NOARP, NUD_PERMANENT, NUD_REACHABLE } from '../netns/neighbour.js';
 import { RTN_UNICAST } from '../netns/route-table.js';
 import type { NetNamespace } from '../netns/namespace.js';
 import type { Packet } from '../packet/packet.js';
@@ -67,7 +67,8 @@ export interface BridgedDnatFrame {
   ethSrc: number;
 }
 
-const NUD_VALID = NUD_PERMANENT | NUD_NOARP | NUD_REACHABLE | NUD_PROBE | NUD_STALE | NUD_DELAY;
+/** Entries br_nf_pre_routing_finish_bridge bridges through directly (NUD_CONNECTED); any other goes through neigh->output. */
+const NUD_CONNECTED = NUD_PERMANENT | NUD_NOARP | NUD_REACHABLE;
 
 /** br_nf_pre_routing and br_nf_pre_routing_finish for an IPv4 frame that came in `port`. */
 export function brNfPreRouting(br: BridgeDevice, port: BridgePort, p: Packet): void {
@@ -96,7 +97,12 @@ export function brNfPreRouting(br: BridgeDevice, port: BridgePort, p: Packet): v
 /** br_nf_pre_routing_finish_bridge: a DNAT to a destination on the bridge keeps the frame bridged. */
 function bridgeDnatted(br: BridgeDevice, port: BridgePort, p: Packet, nexthop: number): void {
   const n = br.ns.neigh.lookup(br, nexthop);
-  if (n !== undefined && (n.state & NUD_VALID) !== 0) {
+  // The kernel bridges directly only through a CONNECTED entry (with its header cache): a
+  // STALE/DELAY/PROBE one sends every frame through the neighbour layer on the bridge device
+  // (captured `out` on it, and the first use moves STALE to DELAY, so the delayed ARP probe
+  // follows), until the entry is REACHABLE again (kp-hairpin-own-service probe 1). The header
+  // cache (hh_len, unset for a PERMANENT entry never sent through) is not modelled.
+  if (n !== undefined && (n.state & NUD_CONNECTED) !== 0) {
     // neigh_hh_bridge: only the destination MAC changes.
     p.ethDst = n.mac;
     handleFrameFinish(br, port, p);

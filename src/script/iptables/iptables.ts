@@ -125,6 +125,11 @@ export const iptablesSaveCommand: CommandHandler = (ctx, argv, cmd) => {
   const x = stateFor(ctx, program);
   if (table !== null && !isTableName(table)) throw new ScriptError(ctx.file, cmd.line, `${program} -t ${table}: table not modelled by dpsim`);
   if (table !== null) x.table(table);
+  // nft_check_xt_legacy: the nft tool warns, before the tables, when the legacy rule set has
+  // tables in this namespace (kp-save-clusterip-nodeport).
+  if (x.flavour === 'nft' && xtablesOf(ctx.ns).legacy.tables.size > 0) {
+    ctx.out('# Warning: iptables-legacy tables present, use iptables-legacy-save to see them\n');
+  }
   ctx.out(saveXtables(x, { program: program.replace('-legacy', ''), counters, table, date: saveDate(ctx) }));
 };
 
@@ -141,6 +146,8 @@ export const iptablesRestoreCommand: CommandHandler = (ctx, argv, cmd) => {
     else if (a === '-T' || a === '--table') table = argv[++i] ?? null;
     else if (a === '-w' || a === '--wait' || a === '-W' || a === '--wait-interval') {
       if (argv[i + 1] !== undefined && /^[0-9]+$/.test(argv[i + 1]!)) i++;
+      // The legacy tool says so on stderr for -W (kp-save-affinity-partial-sync); -w and the nft tool are silent.
+      if ((a === '-W' || a === '--wait-interval') && flavourOf(program) === 'legacy') ctx.out('Ignoring deprecated --wait-interval option.\n');
     } else if (/^-[nc]+$/.test(a)) {
       noflush ||= a.includes('n');
       counters ||= a.includes('c');
