@@ -1,21 +1,17 @@
 #!/usr/bin/env node
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { renderCapture } from '../script/result.js';
 import { ScriptError } from '../script/context.js';
 import { runScenario } from '../script/run.js';
 import { renderJson, renderText } from './render.js';
 import { verify } from './verify.js';
+import { registerClusterCommands } from './cluster-commands.js';
 
 const EXIT_SCENARIO = 1;
 const EXIT_USAGE = 2;
 
-const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-
-/** The scenario `dpsim demo` (and `npm start`) runs. */
-export const DEMO_SCENARIO = join(packageRoot, 'examples', 'router.sh');
 
 type Format = 'capture' | 'text' | 'json';
 
@@ -78,20 +74,13 @@ function program(): Command {
       process.exitCode = runFile(file, o);
     });
   cmd
-    .command('demo')
-    .description(`run the built-in example (${'examples/router.sh'}) and print its capture`)
-    .addOption(formatOption())
-    .option('-s, --seed <n>', 'seed of the simulation’s random choices', seedOf, 1)
-    .action((o: RunFlags) => {
-      process.exitCode = runFile(DEMO_SCENARIO, o);
-    });
-  cmd
     .command('verify')
     .description('run scenarios on this machine’s real kernel (root; a private namespace) and through dpsim, and compare them probe by probe')
     .argument('<scenario...>', 'scenario files')
     .action(async (files: string[]) => {
       process.exitCode = await verify(files, (t) => process.stdout.write(t));
     });
+  registerClusterCommands(cmd);
   return cmd;
 }
 
@@ -107,4 +96,9 @@ export async function main(argv: string[]): Promise<void> {
   }
 }
 
+// `dpsim … | head`: a closed pipe ends the output quietly, as it does for any Unix tool.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(0);
+  throw e;
+});
 await main(process.argv);

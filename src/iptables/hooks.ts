@@ -27,7 +27,8 @@ import {
 import type { Packet } from '../packet/packet.js';
 import { NotModelled } from './errors.js';
 import { ExtensionState } from './ext-state.js';
-import { hookChainName, Interpreter } from './interpret.js';
+import { Evaluator } from './compile/evaluator.js';
+import { hookChainName } from './interpret.js';
 import { currentIpsetLookup, EvalEnv } from './match-eval.js';
 import type { Table, TableName } from './model.js';
 import type { Xtables } from './ruleset.js';
@@ -75,7 +76,8 @@ function trackerOf(ns: NetNamespace): Conntrack | null {
 
 /** One table of one flavour at its hooks (the raw, mangle and filter tables). */
 class TableHook implements NetfilterHook {
-  readonly interp = new Interpreter();
+  /** Compiled walks, the interpreter's while tracing. */
+  readonly interp = new Evaluator();
   private readonly env: EvalEnv;
 
   constructor(
@@ -107,7 +109,7 @@ class TableHook implements NetfilterHook {
 
 /** The nat tables of a namespace as conntrack's NAT decision for a connection's first packet. */
 class NatTables implements NatDecider {
-  readonly entries: { x: Xtables; interp: Interpreter; env: EvalEnv; label: string }[] = [];
+  readonly entries: { x: Xtables; interp: Evaluator; env: EvalEnv; label: string }[] = [];
 
   constructor(
     private readonly ns: NetNamespace,
@@ -117,7 +119,7 @@ class NatTables implements NatDecider {
   add(x: Xtables, label: string): void {
     const env = new EvalEnv(this.ns, this.state);
     env.table = 'nat';
-    this.entries.push({ x, interp: new Interpreter(), env, label });
+    this.entries.push({ x, interp: new Evaluator(), env, label });
   }
 
   /** nf_nat_inet_fn: each nat table in turn until one bound the connection (or one said no). */
@@ -168,6 +170,22 @@ export class NamespaceIptables {
     }
     if (t.name === 'nat') enableConntrack(this.ns, { nat: true, decider: this.nat });
     else if (tableNeedsConntrack(t)) enableConntrack(this.ns, { nat: false });
+  }
+
+  /**
+   * Makes every table of this namespace walk with the interpreter (true) or compiled (false,
+   * the default; the interpreter still walks while a tracer is attached). For comparisons.
+   */
+  setInterpreted(on: boolean): void {
+    for (const h of this.hooks) h.interp.interpretOnly = on;
+    if (this.nat !== null) for (const e of this.nat.entries) e.interp.interpretOnly = on;
+  }
+
+  /** The modelled kernel cost of the last nat-table decision (rules evaluated by the walk that ran last), or 0. */
+  lastNatCost(): number {
+    let cost = 0;
+    if (this.nat !== null) for (const e of this.nat.entries) cost = e.interp.cost;
+    return cost;
   }
 
   /** Rules evaluated in this namespace so far, every table and hook together (the modelled kernel cost). */

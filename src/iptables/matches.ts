@@ -163,6 +163,9 @@ const inv = (b: boolean): string => (b ? ' !' : '');
 
 // ---- tcp / udp ----
 
+/** The default port range of a tcp/udp match (shared by every match; never mutated: frozen). */
+const ALL_PORTS = Object.freeze([0, 65535]) as unknown as [number, number];
+
 /** TCP flag bits in the order iptables prints them. */
 export const TCP_FLAGS: readonly (readonly [string, number])[] = [['FIN', 0x01], ['SYN', 0x02], ['RST', 0x04], ['PSH', 0x08], ['ACK', 0x10], ['URG', 0x20]];
 const TCP_FLAG_NAMES = new Map<string, number>([...TCP_FLAGS, ['ALL', 0x3f], ['NONE', 0]]);
@@ -189,21 +192,28 @@ function portMatch(name: 'tcp' | 'udp'): Extension<TcpUdpMatch> {
   return {
     name,
     options,
-    create: () => ({ name, sport: [0, 65535], dport: [0, 65535], sportInvert: false, dportInvert: false, flagsMask: 0, flagsCmp: 0, flagsInvert: false }),
+    create: () => ({ name, sport: ALL_PORTS, dport: ALL_PORTS, sportInvert: false, dportInvert: false, flagsMask: 0, flagsCmp: 0, flagsInvert: false }),
     parse(m, option, values, invert, env) {
       if (option === '--sport' || option === '--dport') {
-        const which = option === '--sport' ? 'sport' : 'dport';
-        const seenKey = which === 'sport' ? '--source-port' : '--destination-port';
-        if (m[which][0] !== 0 || m[which][1] !== 65535 || m[`${which}Invert`]) throw new ParameterProblem(`Only one \`${seenKey}' allowed`);
-        let [lo, hi] = parsePortRange(values[0]!);
+        const isSport = option === '--sport';
+        const current = isSport ? m.sport : m.dport;
+        if (current[0] !== 0 || current[1] !== 65535 || (isSport ? m.sportInvert : m.dportInvert)) {
+          throw new ParameterProblem(`Only one \`${isSport ? '--source-port' : '--destination-port'}' allowed`);
+        }
+        const range = parsePortRange(values[0]!);
         // iptables-nft stores an inverted range from 0 as the range above it (`! --sport :1023` saves as `--sport 1024:65535`).
-        if (env.flavour === 'nft' && invert && lo === 0 && hi < 65535) {
-          lo = hi + 1;
-          hi = 65535;
+        if (env.flavour === 'nft' && invert && range[0] === 0 && range[1] < 65535) {
+          range[0] = range[1] + 1;
+          range[1] = 65535;
           invert = false;
         }
-        m[which] = [lo, hi];
-        m[`${which}Invert`] = invert;
+        if (isSport) {
+          m.sport = range;
+          m.sportInvert = invert;
+        } else {
+          m.dport = range;
+          m.dportInvert = invert;
+        }
       } else if (option === '--tcp-flags') {
         if (m.flagsMask !== 0) throw new ParameterProblem('Only one of `--syn\' or `--tcp-flags\' allowed');
         m.flagsMask = parseTcpFlags(values[0]!);

@@ -74,6 +74,16 @@ export interface Chain {
 export interface Table {
   name: TableName;
   chains: Map<string, Chain>;
+  /**
+   * Bumped by every in-place change of the table's chains or rules (ruleset.ts), so a
+   * compiled form (compile/) knows it is stale. Installed tables are normally replaced whole.
+   */
+  generation: number;
+}
+
+/** Marks `t` changed in place: its compiled form is rebuilt before the next packet. */
+export function tableChanged(t: Table): void {
+  t.generation++;
 }
 
 /** A fresh rule matching everything, with no target. */
@@ -85,7 +95,7 @@ export function emptyRule(): Rule {
 export function newTable(name: TableName): Table {
   const chains = new Map<string, Chain>();
   for (const c of BUILTIN_CHAINS[name]) chains.set(c, newChain(c, true));
-  return { name, chains };
+  return { name, chains, generation: 0 };
 }
 
 /** A chain with no rules (a user chain when `builtin` is false). */
@@ -97,5 +107,5 @@ export function newChain(name: string, builtin: boolean): Chain {
 export function cloneTable(t: Table): Table {
   const chains = new Map<string, Chain>();
   for (const [name, c] of t.chains) chains.set(name, { ...c, counters: { ...c.counters }, rules: c.rules.slice() });
-  return { name: t.name, chains };
+  return { name: t.name, chains, generation: 0 };
 }

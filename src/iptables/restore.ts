@@ -226,6 +226,8 @@ class Restore {
   }
 
   private lineFailure(line: number, e: KernelError): RestoreFailure {
+    // nft reports what the kernel refused in the commit batch under its version banner, as for RULE_APPEND.
+    if (this.flavour === 'nft' && e.nftBatch !== null) return new RestoreFailure(`${this.prog} ${this.version}: \nline ${line}: ${e.nftBatch}\n`, 4);
     return this.flavour === 'nft' ? new RestoreFailure(`${this.prog}: line ${line} failed: ${e.message}.\n`, 1) : new RestoreFailure(`${this.prog}: line ${line} failed\n`, 1);
   }
 
@@ -350,7 +352,17 @@ class Restore {
 
   /** `:NAME POLICY [PKTS:BYTES]` (built-in) or `:NAME - [0:0]` (user chain), fields after the colon in `text[start, end)`. */
   private declareChain(table: Table, start: number, end: number): void {
-    const [name = '', policy = '-', counters = '[0:0]'] = chainFields(this.text, start, end);
+    // The name is the first field; a new user chain needs nothing else (the common case: no array, no regex).
+    const text = this.text;
+    let i = start;
+    while (i < end && text.charCodeAt(i) !== 0x20 && text.charCodeAt(i) !== 0x09) i++;
+    const first = text.slice(start, i);
+    if (!table.chains.has(first)) {
+      if (first === '' || first.length > 28) throw this.paramFailure(new ParameterProblem(`Invalid chain name \`${first}'`), this.lineNo);
+      table.chains.set(first, newChain(first, false));
+      return;
+    }
+    const [name = '', policy = '-', counters = '[0:0]'] = chainFields(text, start, end);
     const existing = table.chains.get(name);
     if (existing?.builtin === true) {
       if (policy !== '-') {

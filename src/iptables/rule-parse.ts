@@ -121,6 +121,7 @@ export class CommandParser {
   private matchCount = 0;
   private readonly targetSlot: Loaded;
   private hasTarget = false;
+  private readonly values: string[] = [];
 
   constructor() {
     this.env = { flavour: 'nft', table: 'filter', rule: emptyRule(), seen: new Set() };
@@ -388,7 +389,9 @@ export class CommandParser {
     const neg = this.invert;
     this.invert = false;
     if (neg && spec.invertible !== true) throw new ParameterProblem(`${l.ext.name}: option "${spec.name}" cannot be inverted.\n`);
-    const values: string[] = [];
+    // One scratch array for every option's values (extensions read them, never keep the array).
+    const values = this.values;
+    values.length = 0;
     if (spec.arg !== 'none') values.push(inline ?? this.next(spec.name));
     if (spec.arg === 'two') values.push(this.next(spec.name));
     this.env.seen = l.seen;

@@ -6,8 +6,9 @@
  */
 import type { NetNamespace } from '../netns/namespace.js';
 import { KernelError } from './errors.js';
+import { chainIndex } from './chain-index.js';
 import { tableInstalled } from './hooks.js';
-import { BUILTIN_CHAINS, newChain, newTable, TABLE_NAMES, type Chain, type Rule, type Table, type TableName } from './model.js';
+import { BUILTIN_CHAINS, newChain, newTable, TABLE_NAMES, tableChanged, type Chain, type Rule, type Table, type TableName } from './model.js';
 import type { Flavour } from './module.js';
 import { formatRuleSpec } from './rule-format.js';
 import { TARGET_PLACES } from './targets.js';
@@ -87,12 +88,14 @@ export function references(t: Table, name: string): number {
 
 /** `-N`: a new user chain. */
 export function newUserChain(t: Table, name: string): void {
+  tableChanged(t);
   if (t.chains.has(name)) throw new KernelError('Chain already exists');
   t.chains.set(name, newChain(name, false));
 }
 
 /** `-X [CHAIN]`: deletes one empty, unreferenced user chain, or every user chain that is unreferenced. */
 export function deleteChain(t: Table, name: string | null, flavour: Flavour): void {
+  tableChanged(t);
   if (name === null) {
     for (const c of [...t.chains.values()]) if (!c.builtin && references(t, c.name) === 0) t.chains.delete(c.name);
     return;
@@ -108,12 +111,14 @@ export function deleteChain(t: Table, name: string | null, flavour: Flavour): vo
 
 /** `-F [CHAIN]`. */
 export function flushChain(t: Table, name: string | null): void {
+  tableChanged(t);
   if (name === null) for (const c of t.chains.values()) c.rules = [];
   else chainOf(t, name).rules = [];
 }
 
 /** `-Z [CHAIN [N]]`: zeroes rule counters (and built-in policy counters). */
 export function zeroCounters(t: Table, name: string | null, index: number | null): void {
+  tableChanged(t);
   const chains = name === null ? [...t.chains.values()] : [chainOf(t, name)];
   for (const c of chains) {
     if (index === null) c.counters = { packets: 0, bytes: 0 };
@@ -123,6 +128,7 @@ export function zeroCounters(t: Table, name: string | null, index: number | null
 
 /** `-P CHAIN POLICY`. */
 export function setPolicy(t: Table, name: string, policy: string): void {
+  tableChanged(t);
   const c = t.chains.get(name);
   if (c === undefined || !c.builtin) throw new KernelError('Bad built-in chain name');
   if (policy !== 'ACCEPT' && policy !== 'DROP') throw new KernelError("Bad policy name. Run `dmesg' for more information");
@@ -131,6 +137,7 @@ export function setPolicy(t: Table, name: string, policy: string): void {
 
 /** `-E OLD NEW`. */
 export function renameChain(t: Table, from: string, to: string): void {
+  tableChanged(t);
   const c = chainOf(t, from);
   if (c.builtin) throw new KernelError('Invalid argument');
   if (t.chains.has(to)) throw new KernelError('File exists');
@@ -143,6 +150,7 @@ export function renameChain(t: Table, from: string, to: string): void {
 
 /** Inserts a rule at 1-based `index` (null: append). */
 export function insertRule(t: Table, chain: string, rule: Rule, index: number | null, replace = false): void {
+  tableChanged(t);
   const c = chainOf(t, chain);
   if (index === null) {
     c.rules.push(rule);
@@ -159,6 +167,7 @@ export function insertRule(t: Table, chain: string, rule: Rule, index: number | 
 
 /** `-D CHAIN N` or `-D CHAIN RULE` (the first rule equal to it). */
 export function deleteRule(t: Table, chain: string, index: number | null, rule: Rule): void {
+  tableChanged(t);
   const c = chainOf(t, chain);
   if (index !== null) {
     if (index > c.rules.length) throw new KernelError('Index of deletion too big');
@@ -200,57 +209,83 @@ export interface TableFault {
  */
 export function validateTable(t: Table): TableFault | null {
   const builtins = BUILTIN_CHAINS[t.name];
-  // One DFS from the built-in chains: a jump back onto the stack is a loop; the post-order
-  // of the reachable chains then orders them for propagating which hooks reach each one.
-  const state = new Map<string, 1 | 2>(); // 1 on the stack, 2 done
-  const postOrder: Chain[] = [];
-  const stack: { chain: string; index: number }[] = [];
-  let loop: TableFault | null = null;
-  const visit = (c: Chain): void => {
-    state.set(c.name, 1);
-    const rules = c.rules;
-    for (let i = 0; i < rules.length; i++) {
-      const tg = rules[i]!.target;
-      if (tg === null || tg.name !== 'jump') continue;
-      const st = state.get(tg.chain);
-      if (st === 2) continue;
-      stack.push({ chain: c.name, index: i });
-      if (st === 1) {
-        loop = { chain: c.name, index: i, errno: 'Too many links', legacyMessage: 'Too many levels of symbolic links', path: stack.slice() };
-        return;
-      }
-      const next = t.chains.get(tg.chain);
-      if (next !== undefined) visit(next);
-      if (loop !== null) return;
-      stack.pop();
-    }
-    state.set(c.name, 2);
-    postOrder.push(c);
-  };
+  // Chains by id (the table's order), jumps resolved once, so the walk below keeps its state in typed arrays.
+  const { chains, id, start, jump } = chainIndex(t);
+  const n = chains.length;
+  // One iterative DFS from the built-in chains: a jump back onto the stack is a loop; the
+  // post-order of the reachable chains then orders them for propagating which hooks reach each.
+  const state = new Uint8Array(n); // 0 unseen, 1 on the stack, 2 done
+  const postOrder = new Int32Array(n);
+  let done = 0;
+  const stackChain = new Int32Array(n);
+  const stackRule = new Int32Array(n);
   for (const b of builtins) {
-    const c = t.chains.get(b)!;
-    if (!state.has(b)) visit(c);
-    if (loop !== null) return loop;
+    const root = id.get(b)!;
+    if (state[root] !== 0) continue;
+    let depth = 0;
+    stackChain[0] = root;
+    stackRule[0] = 0;
+    state[root] = 1;
+    while (depth >= 0) {
+      const c = stackChain[depth]!;
+      const rules = chains[c]!.rules;
+      let i = stackRule[depth]!;
+      let pushed = false;
+      const base = start[c]!;
+      for (; i < rules.length; i++) {
+        const next = jump[base + i]!;
+        if (next < 0) continue;
+        const st = state[next]!;
+        if (st === 2) continue;
+        stackRule[depth] = i;
+        if (st === 1) {
+          const path: { chain: string; index: number }[] = [];
+          for (let k = 0; k <= depth; k++) path.push({ chain: chains[stackChain[k]!]!.name, index: k < depth ? stackRule[k]! - 1 : i });
+          return { chain: chains[c]!.name, index: i, errno: 'Too many links', legacyMessage: 'Too many levels of symbolic links', path };
+        }
+        stackRule[depth] = i + 1;
+        depth++;
+        stackChain[depth] = next;
+        stackRule[depth] = 0;
+        state[next] = 1;
+        pushed = true;
+        break;
+      }
+      if (pushed) continue;
+      state[c] = 2;
+      postOrder[done++] = c;
+      depth--;
+    }
   }
   // Hooks reaching each chain (bit i = builtins[i]), parents before children.
-  const hooks = new Map<string, number>();
-  builtins.forEach((b, i) => hooks.set(b, 1 << i));
-  for (let k = postOrder.length - 1; k >= 0; k--) {
+  const hooks = new Int32Array(n);
+  builtins.forEach((b, i) => (hooks[id.get(b)!] = 1 << i));
+  /** Per target place: the hooks (bits) it may run at in this table, -1 when the table is wrong. */
+  const allowed = new Map<object, number>();
+  for (let k = done - 1; k >= 0; k--) {
     const c = postOrder[k]!;
-    const mask = hooks.get(c.name) ?? 0;
-    for (const r of c.rules) {
-      const tg = r.target;
+    const mask = hooks[c]!;
+    const rules = chains[c]!.rules;
+    const base = start[c]!;
+    for (let i = 0; i < rules.length; i++) {
+      const tg = rules[i]!.target;
       if (tg === null) continue;
       if (tg.name === 'jump') {
-        hooks.set(tg.chain, (hooks.get(tg.chain) ?? 0) | mask);
+        const next = jump[base + i]!;
+        if (next >= 0) hooks[next] |= mask;
         continue;
       }
       const place = TARGET_PLACES.get(tg.name);
       if (place === undefined) continue;
-      const badTable = place.table !== null && place.table !== t.name;
-      const badHook = builtins.some((b, i) => (mask & (1 << i)) !== 0 && !place.hooks.includes(b));
-      if (badTable || badHook) {
-        return { chain: c.name, index: c.rules.indexOf(r), errno: 'Invalid argument', legacyMessage: "Invalid argument. Run `dmesg' for more information", path: [] };
+      let ok = allowed.get(place);
+      if (ok === undefined) {
+        ok = 0;
+        if (place.table === null || place.table === t.name) for (let b = 0; b < builtins.length; b++) if (place.hooks.includes(builtins[b]!)) ok |= 1 << b;
+        if (place.table !== null && place.table !== t.name) ok = -1;
+        allowed.set(place, ok);
+      }
+      if (ok === -1 || (mask & ~ok) !== 0) {
+        return { chain: chains[c]!.name, index: i, errno: 'Invalid argument', legacyMessage: "Invalid argument. Run `dmesg' for more information", path: [] };
       }
     }
   }

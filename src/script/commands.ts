@@ -9,6 +9,7 @@ import { sysctlCommand } from './sysctl.js';
 import { bridgeCommand, brctlCommand } from './bridge/index.js';
 import { conntrackCommand } from './conntrack/index.js';
 import { ipsetCommand } from './ipset/ipset.js';
+import { IPVSADM_COMMANDS } from './ipvsadm/index.js';
 import { registerIpsetLookup } from '../iptables/match-eval.js';
 import { ipsetMatchBackend } from '../ipset/set-match.js';
 
@@ -24,6 +25,7 @@ export const commandHandlers = new Map<string, CommandHandler>([
   ['brctl', brctlCommand],
   ['conntrack', conntrackCommand],
   ['ipset', ipsetCommand],
+  ...IPVSADM_COMMANDS,
 ]);
 
 /** Adds (or replaces) the handler of a command name. */

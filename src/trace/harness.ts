@@ -35,6 +35,7 @@ export class UdpEcho implements UdpHandler {
   constructor(private readonly note: Note) {}
 
   datagram(sock: UdpSocket, p: Packet): void {
+    this.note(`echoing a datagram from ${formatIPv4(p.ipSrc)}:${p.sport} to ${formatIPv4(p.ipDst)}:${p.dport}`);
     const err = sock.sendTo(p.ipSrc, p.sport, p.payload ?? new Uint8Array(0));
     if (err !== 0) this.note(`echo reply failed: ${strerror(err)}`);
   }

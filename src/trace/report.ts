@@ -36,7 +36,7 @@ function ms(ns: number): string {
 
 export function probabilityText(p: Fraction): string {
   const v = fractionValue(p);
-  return `${fractionText(p)} ≈ ${v.toFixed(9)}`;
+  return `${fractionText(p)} ≈ ${v.toFixed(11)}`;
 }
 
 /** Index of the event after which the request is complete: the client's "connected" (or its last event). */

@@ -15,6 +15,12 @@ export interface ObjectMeta {
   ownerReferences?: OwnerReference[];
   creationTimestamp?: string;
   deletionTimestamp?: string;
+  /** Set with deletionTimestamp: the grace period the deletion was asked with. */
+  deletionGracePeriodSeconds?: number;
+  /** The store's version of the object, a decimal counter shared by all objects. */
+  resourceVersion?: string;
+  /** Bumped by the store on every change of spec. */
+  generation?: number;
 }
 
 export interface OwnerReference {
@@ -25,8 +31,15 @@ export interface OwnerReference {
   controller?: boolean;
 }
 
+export interface LabelSelectorRequirement {
+  key: string;
+  operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist';
+  values?: string[];
+}
+
 export interface LabelSelector {
   matchLabels?: Record<string, string>;
+  matchExpressions?: LabelSelectorRequirement[];
 }
 
 // ---- core/v1 Service ---------------------------------------------------------------------
@@ -134,8 +147,36 @@ export interface Node {
   apiVersion: 'v1';
   kind: 'Node';
   metadata: ObjectMeta;
-  spec?: { podCIDR?: string; podCIDRs?: string[]; unschedulable?: boolean };
-  status?: { addresses?: NodeAddress[]; conditions?: { type: string; status: string }[] };
+  spec?: { podCIDR?: string; podCIDRs?: string[]; unschedulable?: boolean; taints?: Taint[] };
+  status?: {
+    addresses?: NodeAddress[];
+    conditions?: { type: string; status: string }[];
+    nodeInfo?: NodeSystemInfo;
+  };
+}
+
+/** What `kubectl get nodes -o wide` shows of a node's software. */
+export interface NodeSystemInfo {
+  kubeletVersion?: string;
+  osImage?: string;
+  kernelVersion?: string;
+  containerRuntimeVersion?: string;
+}
+
+/** A node taint (a kubeadm control-plane node carries node-role.kubernetes.io/master:NoSchedule). */
+export interface Taint {
+  key: string;
+  value?: string;
+  effect: 'NoSchedule' | 'PreferNoSchedule' | 'NoExecute';
+}
+
+/** A pod's toleration of taints. */
+export interface Toleration {
+  key?: string;
+  operator?: 'Exists' | 'Equal';
+  value?: string;
+  effect?: 'NoSchedule' | 'PreferNoSchedule' | 'NoExecute';
+  tolerationSeconds?: number;
 }
 
 export interface ContainerPort {
@@ -155,6 +196,12 @@ export interface PodSpec {
   containers: Container[];
   hostNetwork?: boolean;
   nodeSelector?: Record<string, string>;
+  /** Seconds between a delete and the pod's removal; default 30. */
+  terminationGracePeriodSeconds?: number;
+  hostname?: string;
+  subdomain?: string;
+  restartPolicy?: 'Always' | 'OnFailure' | 'Never';
+  tolerations?: Toleration[];
 }
 
 export type PodPhase = 'Pending' | 'Running' | 'Succeeded' | 'Failed' | 'Unknown';
@@ -166,6 +213,7 @@ export interface PodStatus {
   hostIP?: string;
   conditions?: { type: string; status: 'True' | 'False' | 'Unknown' }[];
   startTime?: string;
+  reason?: string;
 }
 
 export interface Pod {
@@ -189,11 +237,29 @@ export interface PodTemplateSpec {
   spec: PodSpec;
 }
 
+/** The replica counts the workload controllers publish (what `kubectl get deploy|rs` prints). */
+export interface WorkloadStatus {
+  replicas?: number;
+  readyReplicas?: number;
+  availableReplicas?: number;
+  updatedReplicas?: number;
+  observedGeneration?: number;
+}
+
+export interface DaemonSetStatus {
+  desiredNumberScheduled: number;
+  currentNumberScheduled: number;
+  numberReady: number;
+  updatedNumberScheduled?: number;
+  numberAvailable?: number;
+}
+
 export interface Deployment {
   apiVersion: 'apps/v1';
   kind: 'Deployment';
   metadata: ObjectMeta;
   spec: { replicas?: number; selector: LabelSelector; template: PodTemplateSpec };
+  status?: WorkloadStatus & { collisionCount?: number };
 }
 
 export interface ReplicaSet {
@@ -201,6 +267,7 @@ export interface ReplicaSet {
   kind: 'ReplicaSet';
   metadata: ObjectMeta;
   spec: { replicas?: number; selector: LabelSelector; template: PodTemplateSpec };
+  status?: WorkloadStatus;
 }
 
 export interface DaemonSet {
@@ -208,6 +275,29 @@ export interface DaemonSet {
   kind: 'DaemonSet';
   metadata: ObjectMeta;
   spec: { selector: LabelSelector; template: PodTemplateSpec };
+  status?: DaemonSetStatus;
 }
 
 export type KubeObject = Service | EndpointSlice | Node | Pod | Namespace | Deployment | ReplicaSet | DaemonSet;
+
+/** The kinds dpsim's API store holds. */
+export type KubeKind = KubeObject['kind'];
+
+/** The object type of a kind. */
+export type ObjectOfKind<K extends KubeKind> = Extract<KubeObject, { kind: K }>;
+
+/** Kinds that are not namespaced. */
+export const CLUSTER_SCOPED_KINDS: ReadonlySet<KubeKind> = new Set<KubeKind>(['Namespace', 'Node']);
+
+/** The EndpointSlice label naming the controller that manages the slice. */
+export const MANAGED_BY_LABEL = 'endpointslice.kubernetes.io/managed-by';
+/** The value of MANAGED_BY_LABEL on slices the EndpointSlice controller owns. */
+export const ENDPOINTSLICE_CONTROLLER_NAME = 'endpointslice-controller.k8s.io';
+/** The label the Deployment controller adds to a ReplicaSet's pods and selector. */
+export const POD_TEMPLATE_HASH_LABEL = 'pod-template-hash';
+/** dpsim: a Deployment/ReplicaSet annotation pinning its i-th pod to `node[/ip]` (space separated). */
+export const PLACEMENT_ANNOTATION = 'dpsim.io/placement';
+/** dpsim: a pod annotation asking the CNI (host-local's IP= argument) for this pod IP. */
+export const POD_IP_ANNOTATION = 'dpsim.io/pod-ip';
+/** dpsim: which placement slot (0-based) of its ReplicaSet a pod holds. */
+export const PLACEMENT_SLOT_ANNOTATION = 'dpsim.io/placement-slot';

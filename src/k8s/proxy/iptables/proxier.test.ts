@@ -1,0 +1,142 @@
+/**
+ * The proxier beyond the fixed dumps: chain names (the talk's hashes), partial syncs as
+ * upstream does them, large-cluster mode, and a property: any sequence of partial syncs
+ * loaded through iptables-restore --noflush leaves the node with exactly the rules a fresh
+ * full sync of the final state gives.
+ */
+
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { saveXtables } from '../../../iptables/save.js';
+import { xtablesOf } from '../../../iptables/ruleset.js';
+import { Network } from '../../../netns/network.js';
+import type { NetNamespace } from '../../../netns/namespace.js';
+import type { Service } from '../../api/types.js';
+import { defaultProxyConfig } from '../config.js';
+import type { ProxySnapshot } from '../service-ports.js';
+import { syntheticCluster } from '../synthetic.js';
+import { makeService, makeSlice, tcpPort } from '../testing.js';
+import { applyRestore, ensureJumps, tableChains } from './apply.js';
+import { endpointChainName, serviceChainName } from './chain-names.js';
+import { IptablesProxier } from './proxier.js';
+
+const cfg = () => defaultProxyConfig({ nodeName: 'n1', nodeIPs: ['192.168.0.2'], clusterCIDR: '10.0.0.0/8', nfacct: false });
+
+function node(): NetNamespace {
+  return new Network(1).root;
+}
+function load(ns: NetNamespace, p: IptablesProxier, snap: ProxySnapshot, full = false) {
+  const r = p.sync(snap, { full, existingNatChains: tableChains(ns, 'nat') });
+  if (r.jumps.length > 0) ensureJumps(ns, r.jumps);
+  applyRestore(ns, r.text);
+  return r;
+}
+function save(ns: NetNamespace): string {
+  return saveXtables(xtablesOf(ns).nft, { program: 'iptables-save', counters: false, table: null, date: null });
+}
+
+describe('chain names', () => {
+  it("hash the talk's sock-shop/orders as kube-proxy v1.12 did", () => {
+    expect(serviceChainName('sock-shop/orders:', 'tcp')).toBe('KUBE-SVC-BWR2E3DUEHRRCI5E');
+    expect(endpointChainName('sock-shop/orders:', 'tcp', '10.244.2.12:80')).toBe('KUBE-SEP-CC74YOAJP33X6HJV');
+  });
+  it('hash upstream fixture names', () => {
+    expect(serviceChainName('ns1/svc1:p80', 'tcp')).toBe('KUBE-SVC-XPGD46QRK7WJZT7O');
+    expect(endpointChainName('ns1/svc1:p80', 'tcp', '10.180.0.1:80')).toBe('KUBE-SEP-SXIVWICOYRO3J4NJ');
+  });
+});
+
+const web = (n: number, eps: string[]): ProxySnapshot => ({
+  services: Array.from({ length: n }, (_, i) => makeService('ns', `s${i}`, { clusterIP: `172.30.0.${i + 1}`, ports: [{ name: 'p', port: 80 }] })),
+  endpointSlices: Array.from({ length: n }, (_, i) => makeSlice('ns', `s${i}`, 1, (i === 0 ? eps : [`10.1.${i}.1`]).map((a) => ({ addresses: [a] })), [tcpPort('p', 80)])),
+});
+
+describe('partial syncs', () => {
+  it('rewrite only the chains of changed services, and flush+delete chains no longer used', () => {
+    const ns = node();
+    const p = new IptablesProxier(cfg());
+    const first = load(ns, p, web(3, ['10.1.0.1', '10.1.0.2']));
+    expect(first.full).toBe(true);
+    const second = load(ns, p, web(3, ['10.1.0.1']));
+    expect(second.full).toBe(false);
+    expect(second.jumps).toEqual([]);
+    expect(second.stats.changedServices).toBe(1);
+    const gone = endpointChainName('ns/s0:p', 'tcp', '10.1.0.2:80');
+    const s0 = serviceChainName('ns/s0:p', 'tcp');
+    const s1 = serviceChainName('ns/s1:p', 'tcp');
+    expect(second.text).toContain(`:${gone} - [0:0]\n`);
+    expect(second.text).toContain(`-X ${gone}\n`);
+    expect(second.text).toContain(`:${s0} - [0:0]\n`);
+    expect(second.text).not.toContain(s1 + ' - [0:0]');
+    // KUBE-SERVICES is always rewritten whole.
+    expect(second.text).toContain(`-j ${s1}\n`);
+    expect(tableChains(ns, 'nat')).not.toContain(gone);
+    // The node ends up exactly where a full sync from scratch would put it.
+    const fresh = node();
+    load(fresh, new IptablesProxier(cfg()), web(3, ['10.1.0.1']));
+    expect(save(ns)).toBe(save(fresh));
+  });
+
+  it('a forced or failed sync is full again', () => {
+    const p = new IptablesProxier(cfg());
+    p.sync(web(1, ['10.1.0.1']));
+    expect(p.sync(web(1, ['10.1.0.1'])).full).toBe(false);
+    expect(p.sync(web(1, ['10.1.0.1']), { full: true }).full).toBe(true);
+    p.syncFailed();
+    expect(p.sync(web(1, ['10.1.0.1'])).full).toBe(true);
+  });
+
+  it('property: any sequence of partial syncs converges to the full sync of the final state', () => {
+    const svcArb = fc.record({
+      eps: fc.uniqueArray(fc.integer({ min: 1, max: 6 }), { maxLength: 4 }),
+      affinity: fc.boolean(),
+      nodePort: fc.boolean(),
+      local: fc.boolean(),
+      present: fc.boolean(),
+    });
+    const stateArb = fc.array(svcArb, { minLength: 3, maxLength: 3 });
+    const build = (state: { eps: number[]; affinity: boolean; nodePort: boolean; local: boolean; present: boolean }[]): ProxySnapshot => {
+      const services: Service[] = [];
+      const slices = [];
+      state.forEach((s, i) => {
+        if (!s.present) return;
+        services.push(
+          makeService('ns', `s${i}`, {
+            type: s.nodePort ? 'NodePort' : 'ClusterIP',
+            clusterIP: `172.30.0.${i + 1}`,
+            externalTrafficPolicy: s.local ? 'Local' : 'Cluster',
+            sessionAffinity: s.affinity ? 'ClientIP' : 'None',
+            ports: [{ name: 'p', port: 80, ...(s.nodePort ? { nodePort: 30000 + i } : {}) }],
+          }),
+        );
+        slices.push(makeSlice('ns', `s${i}`, 1, s.eps.map((e) => ({ addresses: [`10.1.${i}.${e}`], nodeName: e % 2 === 0 ? 'n1' : 'n2' })), [tcpPort('p', 80)]));
+      });
+      return { services, endpointSlices: slices };
+    };
+    fc.assert(
+      fc.property(fc.array(stateArb, { minLength: 1, maxLength: 5 }), (states) => {
+        const ns = node();
+        const p = new IptablesProxier(cfg());
+        for (const s of states) load(ns, p, build(s));
+        const fresh = node();
+        load(fresh, new IptablesProxier(cfg()), build(states[states.length - 1]!));
+        expect(save(ns)).toBe(save(fresh));
+      }),
+      { numRuns: 60 },
+    );
+  });
+});
+
+describe('large-cluster mode', () => {
+  it('drops the per-endpoint comments past 1000 endpoints', () => {
+    const small = new IptablesProxier(cfg()).sync(syntheticCluster(100, 10));
+    const large = new IptablesProxier(cfg()).sync(syntheticCluster(101, 10));
+    expect(small.stats.largeClusterMode).toBe(false);
+    expect(large.stats.largeClusterMode).toBe(true);
+    expect(small.text).toMatch(/-A KUBE-SEP-\S+ -m comment --comment bench\/svc-0:http -s /);
+    expect(large.text).not.toMatch(/-A KUBE-SEP-\S+ -m comment/);
+    expect(large.text).not.toMatch(/-A KUBE-SVC-\S+ -m comment --comment "bench\/svc-0:http -> /);
+    // The service-level comments stay.
+    expect(large.text).toContain('-m comment --comment "bench/svc-0:http cluster IP"');
+  });
+});

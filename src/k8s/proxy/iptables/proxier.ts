@@ -1,0 +1,623 @@
+/**
+ * The iptables proxier: a function from a snapshot of Services and EndpointSlices to the
+ * iptables-restore text kube-proxy hands to `iptables-restore --noflush`, plus the jump
+ * rules it ensures from the built-in chains. Facts (chains, rule shapes, comments, order,
+ * probability formatting, partial syncs, large-cluster mode) follow upstream's
+ * pkg/proxy/iptables/proxier.go (the current one, and v1.12 for the talk's generation);
+ * services are walked in name order where upstream walks a Go map.
+ */
+
+import { formatIPv4, networkOf, parseCidr, parseIPv4 } from '../../../packet/address.js';
+import { FULL_SYNC_PERIOD_MS, masqueradeMarkText, type ProxyConfig } from '../config.js';
+import {
+  buildServicePorts,
+  categorizeEndpoints,
+  externallyAccessible,
+  usesClusterEndpoints,
+  usesLocalEndpoints,
+  type EndpointInfo,
+  type ProxySnapshot,
+  type ServicePortInfo,
+  type Skipped,
+} from '../service-ports.js';
+import {
+  endpointChainName,
+  isServiceChainName,
+  KUBE_EXTERNAL_SERVICES,
+  KUBE_FIREWALL,
+  KUBE_FORWARD,
+  KUBE_MARK_MASQ,
+  KUBE_NODEPORTS,
+  KUBE_POSTROUTING,
+  KUBE_PROXY_FIREWALL,
+  KUBE_SERVICES,
+  serviceChainName,
+  serviceExternalChainName,
+  serviceFirewallChainName,
+  serviceLocalChainName,
+} from './chain-names.js';
+
+/** A rule kube-proxy keeps at the top of a built-in chain (EnsureChain + EnsureRule Prepend). */
+export interface JumpRule {
+  readonly table: 'filter' | 'nat';
+  readonly chain: string;
+  /** The rule's arguments after `-I CHAIN`, e.g. ["-m","comment","--comment","kubernetes service portals","-j","KUBE-SERVICES"]. */
+  readonly args: readonly string[];
+  /** The chain the rule jumps to (created first). */
+  readonly target: string;
+}
+
+/** Counts upstream logs with every sync ("Reloading service iptables data"). */
+export interface SyncStats {
+  readonly services: number;
+  readonly endpoints: number;
+  readonly filterChains: number;
+  readonly filterRules: number;
+  readonly natChains: number;
+  readonly natRules: number;
+  readonly deletedChains: number;
+  readonly largeClusterMode: boolean;
+  /** Service keys ("ns/name") whose chains this sync rewrote (all on a full sync). */
+  readonly changedServices: number;
+}
+
+/** What one sync produced. */
+export interface IptablesSyncResult {
+  /** The iptables-restore input: `*filter … COMMIT\n*nat … COMMIT\n`. */
+  readonly text: string;
+  readonly full: boolean;
+  /** On a full sync: the jump rules to ensure before restoring (empty on a partial sync). */
+  readonly jumps: readonly JumpRule[];
+  readonly stats: SyncStats;
+  /** Objects or addresses the proxier left out, with the reason. */
+  readonly skipped: readonly Skipped[];
+}
+
+/** Options of one sync. */
+export interface SyncOptions {
+  /** Force a full sync (the canary monitor and node changes do). */
+  readonly full?: boolean;
+  /** The nat table's chains as iptables-save shows them now; default: what the previous sync left. */
+  readonly existingNatChains?: Iterable<string>;
+  /** The virtual time in ms, for the hourly full sync and large-cluster cleanup pacing. */
+  readonly nowMs?: number;
+}
+
+/** The per-generation differences. */
+interface Generation {
+  /** ServicePortName.String(): v1.12 always prints the colon. */
+  readonly nameString: (sp: ServicePortInfo) => string;
+  /** Decimals of the statistic probability (fmt "%0.Nf"). */
+  readonly probabilityDecimals: number;
+  /** Address suffix kube-proxy wrote after IPs ("/32" in v1.12). */
+  readonly hostSuffix: string;
+}
+
+const GENERATIONS: Record<ProxyConfig['generation'], Generation> = {
+  current: { nameString: (sp) => sp.nameString, probabilityDecimals: 10, hostSuffix: '' },
+  '1.12': { nameString: (sp) => `${sp.name.namespace}/${sp.name.name}:${sp.name.port}`, probabilityDecimals: 5, hostSuffix: '/32' },
+};
+
+/** Lines of one table section, with a line count. */
+class LineBuffer {
+  private parts: string[] = [];
+  lines = 0;
+  write(line: string): void {
+    this.parts.push(line);
+    this.lines++;
+  }
+  text(): string {
+    return this.parts.length === 0 ? '' : this.parts.join('\n') + '\n';
+  }
+}
+
+/** A buffer that only counts (upstream's DiscardLineBuffer for skipped services). */
+class DiscardBuffer extends LineBuffer {
+  override write(): void {
+    this.lines++;
+  }
+}
+
+function q(text: string): string {
+  return `"${text}"`;
+}
+
+/** The iptables proxier of one node. Keeps only what partial syncs need from the previous sync. */
+export class IptablesProxier {
+  private readonly gen: Generation;
+  private readonly mark: string;
+  private readonly localhostNodePorts: boolean;
+  private readonly clusterCIDR: string | undefined;
+  private readonly nodeIP: number | null;
+  private readonly probabilities: string[] = ['<bad value>'];
+  private needFullSync = true;
+  private lastFullSyncMs = Number.NEGATIVE_INFINITY;
+  private lastCleanupMs = Number.NEGATIVE_INFINITY;
+  private fingerprints = new Map<string, string>();
+  private activeNatChains = new Set<string>();
+
+  constructor(readonly cfg: ProxyConfig) {
+    this.gen = GENERATIONS[cfg.generation];
+    this.mark = masqueradeMarkText(cfg.masqueradeBit);
+    this.localhostNodePorts = cfg.localhostNodePorts && nodePortAddressesContainLoopback(cfg.nodePortAddresses);
+    if (cfg.clusterCIDR !== undefined) {
+      const c = parseCidr(cfg.clusterCIDR)!;
+      this.clusterCIDR = `${formatIPv4(networkOf(c.addr, c.prefixLen))}/${c.prefixLen}`;
+    }
+    this.nodeIP = cfg.nodeIPs.length > 0 ? parseIPv4(cfg.nodeIPs[0]!) : null;
+  }
+
+  /** Marks the last sync as failed (its restore did not load): the next sync is a full one. */
+  syncFailed(): void {
+    this.needFullSync = true;
+  }
+
+  /** The chains of the nat table the last sync left in place. */
+  natChains(): ReadonlySet<string> {
+    return this.activeNatChains;
+  }
+
+  /** Generates the rules for `snapshot`. Throws ProxyInputError on malformed objects. */
+  sync(snapshot: ProxySnapshot, opts: SyncOptions = {}): IptablesSyncResult {
+    const view = buildServicePorts(snapshot, this.cfg.nodeName);
+    const now = opts.nowMs;
+    const full =
+      opts.full === true || this.needFullSync || this.cfg.generation === '1.12' || (now !== undefined && now - this.lastFullSyncMs > FULL_SYNC_PERIOD_MS);
+
+    // Which services changed since the last sync (partial syncs rewrite only their chains).
+    const fingerprints = new Map<string, string>();
+    for (const sp of view.ports) fingerprints.set(sp.serviceKey, (fingerprints.get(sp.serviceKey) ?? '') + fingerprint(sp));
+    const changed = new Set<string>();
+    for (const [k, f] of fingerprints) if (this.fingerprints.get(k) !== f) changed.add(k);
+    for (const k of this.fingerprints.keys()) if (!fingerprints.has(k)) changed.add(k);
+
+    const existing = opts.existingNatChains !== undefined ? new Set(opts.existingNatChains) : this.activeNatChains;
+    const out = this.cfg.generation === '1.12' ? this.write112(view.ports) : this.writeCurrent(view.ports, full, changed, existing, now);
+
+    this.fingerprints = fingerprints;
+    this.activeNatChains = out.active;
+    this.needFullSync = false;
+    if (full && now !== undefined) this.lastFullSyncMs = now;
+    return {
+      text: out.text,
+      full,
+      jumps: full ? this.jumpRules() : [],
+      stats: { ...out.stats, changedServices: full ? fingerprints.size : changed.size },
+      skipped: view.skipped,
+    };
+  }
+
+  /** The jump rules upstream ensures on a full sync (iptablesJumpChains + kubelet's KUBE-FIREWALL). */
+  jumpRules(): JumpRule[] {
+    const ctNew = ['-m', 'conntrack', '--ctstate', 'NEW'];
+    const j = (table: 'filter' | 'nat', target: string, chain: string, comment: string, extra: string[] = []): JumpRule => ({
+      table,
+      chain,
+      target,
+      args: [...extra, ...(comment !== '' ? ['-m', 'comment', '--comment', comment] : []), '-j', target],
+    });
+    if (this.cfg.generation === '1.12') {
+      return [
+        j('filter', KUBE_EXTERNAL_SERVICES, 'INPUT', 'kubernetes externally-visible service portals', ctNew),
+        j('filter', KUBE_SERVICES, 'OUTPUT', 'kubernetes service portals', ctNew),
+        j('nat', KUBE_SERVICES, 'OUTPUT', 'kubernetes service portals'),
+        j('nat', KUBE_SERVICES, 'PREROUTING', 'kubernetes service portals'),
+        j('nat', KUBE_POSTROUTING, 'POSTROUTING', 'kubernetes postrouting rules'),
+        j('filter', KUBE_FORWARD, 'FORWARD', 'kubernetes forwarding rules'),
+      ];
+    }
+    const rules = [
+      j('filter', KUBE_EXTERNAL_SERVICES, 'INPUT', 'kubernetes externally-visible service portals', ctNew),
+      j('filter', KUBE_EXTERNAL_SERVICES, 'FORWARD', 'kubernetes externally-visible service portals', ctNew),
+      j('filter', KUBE_NODEPORTS, 'INPUT', 'kubernetes health check service ports'),
+      j('filter', KUBE_SERVICES, 'FORWARD', 'kubernetes service portals', ctNew),
+      j('filter', KUBE_SERVICES, 'OUTPUT', 'kubernetes service portals', ctNew),
+      j('filter', KUBE_FORWARD, 'FORWARD', 'kubernetes forwarding rules'),
+      j('filter', KUBE_PROXY_FIREWALL, 'INPUT', 'kubernetes load balancer firewall', ctNew),
+      j('filter', KUBE_PROXY_FIREWALL, 'OUTPUT', 'kubernetes load balancer firewall', ctNew),
+      j('filter', KUBE_PROXY_FIREWALL, 'FORWARD', 'kubernetes load balancer firewall', ctNew),
+      j('nat', KUBE_SERVICES, 'OUTPUT', 'kubernetes service portals'),
+      j('nat', KUBE_SERVICES, 'PREROUTING', 'kubernetes service portals'),
+      j('nat', KUBE_POSTROUTING, 'POSTROUTING', 'kubernetes postrouting rules'),
+      j('filter', KUBE_FIREWALL, 'INPUT', ''),
+      j('filter', KUBE_FIREWALL, 'OUTPUT', ''),
+    ];
+    return rules;
+  }
+
+  private probability(n: number): string {
+    for (let i = this.probabilities.length; i <= n; i++) this.probabilities.push((1 / i).toFixed(this.gen.probabilityDecimals));
+    return this.probabilities[n]!;
+  }
+
+  // ---- the current proxier -----------------------------------------------------------
+
+  private writeCurrent(ports: readonly ServicePortInfo[], full: boolean, changed: Set<string>, existing: ReadonlySet<string>, now: number | undefined) {
+    const cfg = this.cfg;
+    const mark = this.mark;
+    const filterChains = new LineBuffer();
+    const filterRules = new LineBuffer();
+    const natChainsAll = new LineBuffer();
+    const natRulesAll = new LineBuffer();
+    const skippedChains = new DiscardBuffer();
+    const skippedRules = new DiscardBuffer();
+    const active = new Set<string>();
+
+    for (const c of [KUBE_SERVICES, KUBE_EXTERNAL_SERVICES, KUBE_FORWARD, KUBE_NODEPORTS, KUBE_PROXY_FIREWALL]) filterChains.write(`:${c} - [0:0]`);
+    for (const c of [KUBE_SERVICES, KUBE_NODEPORTS, KUBE_POSTROUTING, KUBE_MARK_MASQ]) natChainsAll.write(`:${c} - [0:0]`);
+    natRulesAll.write(`-A ${KUBE_POSTROUTING} -m mark ! --mark ${mark}/${mark} -j RETURN`);
+    natRulesAll.write(`-A ${KUBE_POSTROUTING} -j MARK --xor-mark ${mark}`);
+    natRulesAll.write(`-A ${KUBE_POSTROUTING} -m comment --comment "kubernetes service traffic requiring SNAT" -j MASQUERADE${cfg.randomFully ? ' --random-fully' : ''}`);
+    natRulesAll.write(`-A ${KUBE_MARK_MASQ} -j MARK --or-mark ${mark}`);
+    if (this.localhostNodePorts) {
+      filterChains.write(`:${KUBE_FIREWALL} - [0:0]`);
+      filterRules.write(
+        `-A ${KUBE_FIREWALL} -m comment --comment "block incoming localnet connections" -d 127.0.0.0/8 ! -s 127.0.0.0/8 -m conntrack ! --ctstate RELATED,ESTABLISHED,DNAT -j DROP`,
+      );
+    }
+
+    let totalEndpoints = 0;
+    for (const sp of ports) totalEndpoints += sp.endpoints.length;
+    const large = totalEndpoints > cfg.largeClusterEndpointsThreshold;
+    const ifLocal = this.clusterCIDR !== undefined ? `-s ${this.clusterCIDR}` : null;
+    const ifNotLocal = this.clusterCIDR !== undefined ? `! -s ${this.clusterCIDR}` : null;
+    const localhostNP = this.localhostNodePorts && cfg.nfacct;
+
+    for (const sp of ports) {
+      const proto = sp.protocol.toLowerCase();
+      const name = sp.nameString;
+      const { cluster, local, allReachable, hasAny } = categorizeEndpoints(sp);
+      const clusterChain = serviceChainName(name, proto);
+      const localChain = serviceLocalChainName(name, proto);
+      const extChain = serviceExternalChainName(name, proto);
+      const fwChain = serviceFirewallChainName(name, proto);
+      const usesClusterChain = cluster.length > 0 && usesClusterEndpoints(sp);
+      const usesLocalChain = local.length > 0 && usesLocalEndpoints(sp);
+      let internalChain = clusterChain;
+      let hasInternal = hasAny;
+      if (sp.internalPolicyLocal) {
+        internalChain = localChain;
+        if (local.length === 0) hasInternal = false;
+      }
+      let externalPolicyChain = clusterChain;
+      let hasExternal = hasAny;
+      if (sp.externalPolicyLocal) {
+        externalPolicyChain = localChain;
+        if (local.length === 0) hasExternal = false;
+      }
+      const usesExtChain = hasAny && externallyAccessible(sp);
+      const usesFwChain = hasAny && sp.loadBalancerVIPs.length > 0 && sp.loadBalancerSourceRanges.length > 0;
+      const lbChain = usesFwChain ? fwChain : extChain;
+      let internalTarget = '';
+      let internalComment = '';
+      let externalTarget = '';
+      let externalComment = '';
+      if (!hasAny) {
+        internalTarget = externalTarget = 'REJECT';
+        internalComment = externalComment = q(`${name} has no endpoints`);
+      } else {
+        if (!hasInternal) {
+          internalTarget = 'DROP';
+          internalComment = q(`${name} has no local endpoints`);
+        }
+        if (!hasExternal) {
+          externalTarget = 'DROP';
+          externalComment = q(`${name} has no local endpoints`);
+        }
+      }
+      const dport = `--dport ${sp.port}`;
+      const mp = `-m ${proto} -p ${proto}`;
+
+      let natChains = natChainsAll;
+      let natRules = natRulesAll;
+      if (hasInternal) {
+        natRules.write(`-A ${KUBE_SERVICES} -m comment --comment ${q(`${name} cluster IP`)} ${mp} -d ${sp.clusterIPText} ${dport} -j ${internalChain}`);
+      } else {
+        filterRules.write(`-A ${KUBE_SERVICES} -m comment --comment ${internalComment} ${mp} -d ${sp.clusterIPText} ${dport} -j ${internalTarget}`);
+      }
+      for (const ip of sp.externalIPs) {
+        if (hasAny) natRules.write(`-A ${KUBE_SERVICES} -m comment --comment ${q(`${name} external IP`)} ${mp} -d ${ip} ${dport} -j ${extChain}`);
+        if (!hasExternal) filterRules.write(`-A ${KUBE_EXTERNAL_SERVICES} -m comment --comment ${externalComment} ${mp} -d ${ip} ${dport} -j ${externalTarget}`);
+      }
+      for (const ip of sp.loadBalancerVIPs) {
+        if (hasAny) natRules.write(`-A ${KUBE_SERVICES} -m comment --comment ${q(`${name} loadbalancer IP`)} ${mp} -d ${ip} ${dport} -j ${lbChain}`);
+        if (usesFwChain) {
+          filterRules.write(`-A ${KUBE_PROXY_FIREWALL} -m comment --comment ${q(`${name} traffic not accepted by ${fwChain}`)} ${mp} -d ${ip} ${dport} -j DROP`);
+        }
+      }
+      if (!hasExternal) {
+        for (const ip of sp.loadBalancerVIPs) {
+          filterRules.write(`-A ${KUBE_EXTERNAL_SERVICES} -m comment --comment ${externalComment} ${mp} -d ${ip} ${dport} -j ${externalTarget}`);
+        }
+      }
+      if (sp.nodePort !== 0) {
+        if (hasAny) {
+          if (localhostNP) {
+            natRules.write(
+              `-A ${KUBE_NODEPORTS} -m comment --comment ${name} ${mp} -d 127.0.0.0/8 --dport ${sp.nodePort} -m nfacct --nfacct-name localhost_nps_accepted_pkts -j ${extChain}`,
+            );
+          }
+          natRules.write(`-A ${KUBE_NODEPORTS} -m comment --comment ${name} ${mp} --dport ${sp.nodePort} -j ${extChain}`);
+        }
+        if (!hasExternal) {
+          filterRules.write(
+            `-A ${KUBE_EXTERNAL_SERVICES} -m comment --comment ${externalComment} -m addrtype --dst-type LOCAL ${mp} --dport ${sp.nodePort} -j ${externalTarget}`,
+          );
+        }
+      }
+      if (sp.healthCheckNodePort !== 0) {
+        filterRules.write(
+          `-A ${KUBE_NODEPORTS} -m comment --comment ${q(`${name} health check node port`)} -m tcp -p tcp --dport ${sp.healthCheckNodePort} -j ACCEPT`,
+        );
+      }
+
+      if (!full && !changed.has(sp.serviceKey)) {
+        natChains = skippedChains;
+        natRules = skippedRules;
+      }
+      if (hasInternal) {
+        const args = `-m comment --comment ${q(`${name} cluster IP`)} ${mp} -d ${sp.clusterIPText} ${dport}`;
+        if (cfg.masqueradeAll) natRules.write(`-A ${internalChain} ${args} -j ${KUBE_MARK_MASQ}`);
+        else if (ifNotLocal !== null) natRules.write(`-A ${internalChain} ${args} ${ifNotLocal} -j ${KUBE_MARK_MASQ}`);
+      }
+      if (usesExtChain) {
+        natChains.write(`:${extChain} - [0:0]`);
+        active.add(extChain);
+        if (!sp.externalPolicyLocal) {
+          natRules.write(`-A ${extChain} -m comment --comment ${q(`masquerade traffic for ${name} external destinations`)} -j ${KUBE_MARK_MASQ}`);
+        } else {
+          if (ifLocal !== null) {
+            natRules.write(`-A ${extChain} -m comment --comment ${q(`pod traffic for ${name} external destinations`)} ${ifLocal} -j ${clusterChain}`);
+          }
+          natRules.write(
+            `-A ${extChain} -m comment --comment ${q(`masquerade LOCAL traffic for ${name} external destinations`)} -m addrtype --src-type LOCAL -j ${KUBE_MARK_MASQ}`,
+          );
+          natRules.write(
+            `-A ${extChain} -m comment --comment ${q(`route LOCAL traffic for ${name} external destinations`)} -m addrtype --src-type LOCAL -j ${clusterChain}`,
+          );
+        }
+        if (hasExternal) natRules.write(`-A ${extChain} -j ${externalPolicyChain}`);
+      }
+      if (usesFwChain) {
+        natChains.write(`:${fwChain} - [0:0]`);
+        active.add(fwChain);
+        const args = `-A ${fwChain} -m comment --comment ${q(`${name} loadbalancer IP`)}`;
+        let allowFromNode = false;
+        for (const cidr of sp.loadBalancerSourceRanges) {
+          natRules.write(`${args} -s ${cidr} -j ${extChain}`);
+          const c = parseCidr(cidr)!;
+          if (this.nodeIP !== null && networkOf(this.nodeIP, c.prefixLen) === c.addr) allowFromNode = true;
+        }
+        if (allowFromNode) for (const ip of sp.loadBalancerVIPs) natRules.write(`${args} -s ${ip} -j ${extChain}`);
+        natRules.write(`-A ${fwChain} -m comment --comment ${q(`other traffic to ${name} will be dropped by KUBE-PROXY-FIREWALL`)}`);
+      }
+      if (usesClusterChain) {
+        natChains.write(`:${clusterChain} - [0:0]`);
+        active.add(clusterChain);
+        this.writeServiceToEndpoints(natRules, sp, name, proto, clusterChain, cluster, large);
+      }
+      if (usesLocalChain) {
+        natChains.write(`:${localChain} - [0:0]`);
+        active.add(localChain);
+        this.writeServiceToEndpoints(natRules, sp, name, proto, localChain, local, large);
+      }
+      for (const ep of allReachable) {
+        const sep = endpointChainName(name, proto, ep.endpoint);
+        natChains.write(`:${sep} - [0:0]`);
+        active.add(sep);
+        const head = large ? `-A ${sep}` : `-A ${sep} -m comment --comment ${name}`;
+        natRules.write(`${head} -s ${ep.ipText} -j ${KUBE_MARK_MASQ}`);
+        const recent = sp.sessionAffinityClientIP ? ` -m recent --name ${sep} --set` : '';
+        natRules.write(`${head}${recent} ${mp} -j DNAT --to-destination ${ep.endpoint}`);
+      }
+    }
+
+    let deleted = 0;
+    if (!large || now === undefined || now - this.lastCleanupMs > cfg.syncPeriodMs) {
+      const stale = [...existing].filter((c) => !active.has(c) && isServiceChainName(c)).sort();
+      for (const c of stale) {
+        natChainsAll.write(`:${c} - [0:0]`);
+        natRulesAll.write(`-X ${c}`);
+        deleted++;
+      }
+      if (now !== undefined) this.lastCleanupMs = now;
+    } else {
+      // Large clusters skip the cleanup between sync periods; stale chains stay (and stay ours).
+      for (const c of existing) if (isServiceChainName(c) && !active.has(c)) active.add(c);
+    }
+
+    const npComment = '-m comment --comment "kubernetes service nodeports; NOTE: this must be the last rule in this chain"';
+    if (cfg.nodePortAddresses.length === 0) {
+      natRulesAll.write(`-A ${KUBE_SERVICES} ${npComment} -m addrtype --dst-type LOCAL${this.localhostNodePorts ? '' : ' ! -d 127.0.0.0/8'} -j ${KUBE_NODEPORTS}`);
+    } else {
+      for (const ip of this.nodePortIPs()) {
+        if (ip.startsWith('127.') && !this.localhostNodePorts) continue;
+        natRulesAll.write(`-A ${KUBE_SERVICES} ${npComment} -d ${ip} -j ${KUBE_NODEPORTS}`);
+      }
+    }
+    if (!cfg.conntrackTcpBeLiberal) {
+      filterRules.write(`-A ${KUBE_FORWARD} -m conntrack --ctstate INVALID${cfg.nfacct ? ' -m nfacct --nfacct-name ct_state_invalid_dropped_pkts' : ''} -j DROP`);
+    }
+    filterRules.write(`-A ${KUBE_FORWARD} -m comment --comment "kubernetes forwarding rules" -m mark --mark ${mark}/${mark} -j ACCEPT`);
+    filterRules.write(`-A ${KUBE_FORWARD} -m comment --comment "kubernetes forwarding conntrack rule" -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT`);
+
+    const text = `*filter\n${filterChains.text()}${filterRules.text()}COMMIT\n*nat\n${natChainsAll.text()}${natRulesAll.text()}COMMIT\n`;
+    return {
+      text,
+      active,
+      stats: {
+        services: ports.length,
+        endpoints: totalEndpoints,
+        filterChains: filterChains.lines,
+        filterRules: filterRules.lines,
+        natChains: natChainsAll.lines,
+        natRules: natRulesAll.lines,
+        deletedChains: deleted,
+        largeClusterMode: large,
+      },
+    };
+  }
+
+  private writeServiceToEndpoints(
+    rules: LineBuffer,
+    sp: ServicePortInfo,
+    name: string,
+    proto: string,
+    chain: string,
+    endpoints: readonly EndpointInfo[],
+    large: boolean,
+  ): void {
+    if (sp.sessionAffinityClientIP) {
+      for (const ep of endpoints) {
+        const sep = endpointChainName(name, proto, ep.endpoint);
+        const c = large ? '' : ` -m comment --comment ${q(`${name} -> ${ep.endpoint}`)}`;
+        rules.write(`-A ${chain}${c} -m recent --name ${sep} --rcheck --seconds ${sp.stickyMaxAgeSeconds} --reap -j ${sep}`);
+      }
+    }
+    const n = endpoints.length;
+    for (let i = 0; i < n; i++) {
+      const ep = endpoints[i]!;
+      const sep = endpointChainName(name, proto, ep.endpoint);
+      const c = large ? '' : ` -m comment --comment ${q(`${name} -> ${ep.endpoint}`)}`;
+      const stat = i < n - 1 ? ` -m statistic --mode random --probability ${this.probability(n - i)}` : '';
+      rules.write(`-A ${chain}${c}${stat} -j ${sep}`);
+    }
+  }
+
+  /** The node's addresses inside --nodeport-addresses (loopback first, as the lo interface comes first). */
+  private nodePortIPs(): string[] {
+    const cidrs = this.cfg.nodePortAddresses.map((c) => parseCidr(c)!);
+    const inside = (ip: number) => cidrs.some((c) => networkOf(ip, c.prefixLen) === networkOf(c.addr, c.prefixLen));
+    const out: string[] = [];
+    for (const ip of ['127.0.0.1', ...this.cfg.nodeIPs]) if (inside(parseIPv4(ip)!) && !out.includes(ip)) out.push(ip);
+    return out;
+  }
+
+  // ---- kube-proxy v1.12 ----------------------------------------------------------------
+
+  private write112(ports: readonly ServicePortInfo[]) {
+    const cfg = this.cfg;
+    const mark = this.mark;
+    const s = this.gen.hostSuffix;
+    const filterChains = new LineBuffer();
+    const filterRules = new LineBuffer();
+    const natChains = new LineBuffer();
+    const natRules = new LineBuffer();
+    const active = new Set<string>();
+    for (const c of [KUBE_SERVICES, KUBE_EXTERNAL_SERVICES, KUBE_FORWARD]) filterChains.write(`:${c} - [0:0]`);
+    for (const c of [KUBE_SERVICES, KUBE_NODEPORTS, KUBE_POSTROUTING, KUBE_MARK_MASQ]) natChains.write(`:${c} - [0:0]`);
+    natRules.write(`-A ${KUBE_POSTROUTING} -m comment --comment "kubernetes service traffic requiring SNAT" -m mark --mark ${mark}/${mark} -j MASQUERADE`);
+    natRules.write(`-A ${KUBE_MARK_MASQ} -j MARK --or-mark ${mark}`);
+    let total = 0;
+    for (const sp of ports) total += sp.endpoints.length;
+    const large = total > cfg.largeClusterEndpointsThreshold;
+    for (const sp of ports) {
+      const proto = sp.protocol.toLowerCase();
+      const name = this.gen.nameString(sp);
+      if (sp.externalIPs.length > 0 || sp.loadBalancerVIPs.length > 0 || sp.externalPolicyLocal || sp.internalPolicyLocal) {
+        throw new RangeError(
+          `${name}: externalIPs, LoadBalancer ingress and Local traffic policies are not modelled for kube-proxy 1.12 (use --kube-proxy-version current)`,
+        );
+      }
+      // v1.12 used ready endpoints only.
+      const eps = sp.endpoints.filter((e) => e.ready);
+      const svcChain = serviceChainName(name, proto);
+      const has = eps.length > 0;
+      if (has) {
+        natChains.write(`:${svcChain} - [0:0]`);
+        active.add(svcChain);
+      }
+      const args = `-A ${KUBE_SERVICES} -m comment --comment ${q(`${name} cluster IP`)} -m ${proto} -p ${proto} -d ${sp.clusterIPText}${s} --dport ${sp.port}`;
+      if (has) {
+        if (cfg.masqueradeAll) natRules.write(`${args} -j ${KUBE_MARK_MASQ}`);
+        else if (this.clusterCIDR !== undefined) natRules.write(`${args} ! -s ${this.clusterCIDR} -j ${KUBE_MARK_MASQ}`);
+        natRules.write(`${args} -j ${svcChain}`);
+      } else {
+        filterRules.write(
+          `-A ${KUBE_SERVICES} -m comment --comment ${q(`${name} has no endpoints`)} -m ${proto} -p ${proto} -d ${sp.clusterIPText}${s} --dport ${sp.port} -j REJECT`,
+        );
+      }
+      if (sp.nodePort !== 0) {
+        const np = `-A ${KUBE_NODEPORTS} -m comment --comment ${name} -m ${proto} -p ${proto} --dport ${sp.nodePort}`;
+        if (has) {
+          natRules.write(`${np} -j ${KUBE_MARK_MASQ}`);
+          natRules.write(`${np} -j ${svcChain}`);
+        } else {
+          filterRules.write(
+            `-A ${KUBE_EXTERNAL_SERVICES} -m comment --comment ${q(`${name} has no endpoints`)} -m addrtype --dst-type LOCAL -m ${proto} -p ${proto} --dport ${sp.nodePort} -j REJECT`,
+          );
+        }
+      }
+      if (!has) continue;
+      const seps = eps.map((e) => endpointChainName(name, proto, e.endpoint));
+      for (const sep of seps) {
+        natChains.write(`:${sep} - [0:0]`);
+        active.add(sep);
+      }
+      const comment = large ? '' : ` -m comment --comment ${name}`;
+      if (sp.sessionAffinityClientIP) {
+        for (const sep of seps) natRules.write(`-A ${svcChain}${comment} -m recent --name ${sep} --rcheck --seconds ${sp.stickyMaxAgeSeconds} --reap -j ${sep}`);
+      }
+      const n = eps.length;
+      for (let i = 0; i < n; i++) {
+        const stat = i < n - 1 ? ` -m statistic --mode random --probability ${this.probability(n - i)}` : '';
+        natRules.write(`-A ${svcChain}${comment}${stat} -j ${seps[i]}`);
+        const head = `-A ${seps[i]}${comment}`;
+        natRules.write(`${head} -s ${eps[i]!.ipText}${s} -j ${KUBE_MARK_MASQ}`);
+        const recent = sp.sessionAffinityClientIP ? ` -m recent --name ${seps[i]} --set` : '';
+        natRules.write(`${head}${recent} -m ${proto} -p ${proto} -j DNAT --to-destination ${eps[i]!.endpoint}`);
+      }
+    }
+    // v1.12 always rewrote everything: chains it no longer uses are flushed and deleted.
+    let deleted = 0;
+    for (const c of [...this.activeNatChains].filter((c) => !active.has(c) && isServiceChainName(c)).sort()) {
+      natChains.write(`:${c} - [0:0]`);
+      natRules.write(`-X ${c}`);
+      deleted++;
+    }
+    natRules.write(
+      `-A ${KUBE_SERVICES} -m comment --comment "kubernetes service nodeports; NOTE: this must be the last rule in this chain" -m addrtype --dst-type LOCAL -j ${KUBE_NODEPORTS}`,
+    );
+    filterRules.write(`-A ${KUBE_FORWARD} -m comment --comment "kubernetes forwarding rules" -m mark --mark ${mark}/${mark} -j ACCEPT`);
+    if (this.clusterCIDR !== undefined) {
+      filterRules.write(
+        `-A ${KUBE_FORWARD} -s ${this.clusterCIDR} -m comment --comment "kubernetes forwarding conntrack pod source rule" -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT`,
+      );
+      filterRules.write(
+        `-A ${KUBE_FORWARD} -m comment --comment "kubernetes forwarding conntrack pod destination rule" -d ${this.clusterCIDR} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT`,
+      );
+    }
+    const text = `*filter\n${filterChains.text()}${filterRules.text()}COMMIT\n*nat\n${natChains.text()}${natRules.text()}COMMIT\n`;
+    return {
+      text,
+      active,
+      stats: {
+        services: ports.length,
+        endpoints: total,
+        filterChains: filterChains.lines,
+        filterRules: filterRules.lines,
+        natChains: natChains.lines,
+        natRules: natRules.lines,
+        deletedChains: deleted,
+        largeClusterMode: large,
+      },
+    };
+  }
+}
+
+/** Whether --nodeport-addresses lets NodePorts work on 127.0.0.1 (empty = all addresses). */
+function nodePortAddressesContainLoopback(cidrs: readonly string[]): boolean {
+  if (cidrs.length === 0) return true;
+  const lo = parseIPv4('127.0.0.1')!;
+  return cidrs.some((t) => {
+    const c = parseCidr(t)!;
+    return networkOf(lo, c.prefixLen) === networkOf(c.addr, c.prefixLen);
+  });
+}
+
+/** What of a service port, if changed, makes its chains change. */
+function fingerprint(sp: ServicePortInfo): string {
+  let f = `${sp.nameString}|${sp.protocol}|${sp.clusterIP}|${sp.port}|${sp.nodePort}|${sp.externalIPs.join(',')}|${sp.loadBalancerVIPs.join(',')}|${sp.loadBalancerSourceRanges.join(',')}|${sp.sessionAffinityClientIP ? sp.stickyMaxAgeSeconds : 0}|${sp.internalPolicyLocal}|${sp.externalPolicyLocal}|${sp.healthCheckNodePort}`;
+  for (const e of sp.endpoints) f += `|${e.endpoint}${e.isLocal ? 'L' : ''}${e.ready ? 'R' : ''}${e.serving ? 'S' : ''}${e.terminating ? 'T' : ''}`;
+  return f + ';';
+}
