@@ -55,6 +55,14 @@ export class Cluster {
     return c;
   }
 
+  /** Builds the cluster of `config` with `objects` applied instead of its manifest files, and lets it settle. */
+  static fromObjects(config: ClusterConfig, objects: readonly KubeObject[], opts: ClusterOptions): Cluster {
+    const c = new Cluster(config, opts);
+    c.apply(objects);
+    c.settle();
+    return c;
+  }
+
   /** `kubectl apply -f FILE` (create, or replace what exists). Throws ManifestError/ClusterError naming the file and line. */
   applyFile(file: string): KubeObject[] {
     let text: string;
