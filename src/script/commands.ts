@@ -9,6 +9,7 @@ import { sysctlCommand } from './sysctl.js';
 import { bridgeCommand, brctlCommand } from './bridge/index.js';
 import { conntrackCommand } from './conntrack/index.js';
 import { ipsetCommand } from './ipset/ipset.js';
+import { kubectlCommand } from './kubectl/kubectl.js';
 import { IPVSADM_COMMANDS } from './ipvsadm/index.js';
 import { registerIpsetLookup } from '../iptables/match-eval.js';
 import { ipsetMatchBackend } from '../ipset/set-match.js';
@@ -25,6 +26,7 @@ export const commandHandlers = new Map<string, CommandHandler>([
   ['brctl', brctlCommand],
   ['conntrack', conntrackCommand],
   ['ipset', ipsetCommand],
+  ['kubectl', kubectlCommand],
   ...IPVSADM_COMMANDS,
 ]);
 

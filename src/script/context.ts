@@ -1,5 +1,6 @@
 import type { NetNamespace } from '../netns/namespace.js';
 import type { Network } from '../netns/network.js';
+import type { Cluster } from '../k8s/cluster/cluster.js';
 
 /** A scenario error: the script cannot go on. Names the file and line, as `file:line: message`. */
 export class ScriptError extends Error {
@@ -36,6 +37,8 @@ export interface ScriptContext {
   out(text: string): void;
   /** Runs another command line in namespace `ns` (for `ip netns exec NS CMD…`). */
   exec(ns: NetNamespace, argv: string[], cmd: Command): void;
+  /** The cluster the scenario runs on (after its `cluster FILE` line), for `kubectl`. */
+  readonly cluster?: Cluster | null;
 }
 
 /** A command implementation. Throws ScriptError for what a real shell or tool would refuse outright in a scenario (unknown command, bad syntax). */

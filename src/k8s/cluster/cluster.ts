@@ -63,15 +63,20 @@ export class Cluster {
     return c;
   }
 
-  /** `kubectl apply -f FILE` (create, or replace what exists). Throws ManifestError/ClusterError naming the file and line. */
-  applyFile(file: string): KubeObject[] {
+  /** The objects of a manifest file, validated. Throws ManifestError/ClusterError naming the file and line. */
+  readManifests(file: string): KubeObject[] {
     let text: string;
     try {
       text = readFileSync(file, 'utf8');
     } catch (e) {
       throw new ClusterError(`${file}: cannot read: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
     }
-    return this.apply(parseManifests(text, file, { serviceCIDR: this.config.serviceCIDR.text }));
+    return parseManifests(text, file, { serviceCIDR: this.config.serviceCIDR.text });
+  }
+
+  /** `kubectl apply -f FILE` (create, or replace what exists). */
+  applyFile(file: string): KubeObject[] {
+    return this.apply(this.readManifests(file));
   }
 
   /** Creates each object, or updates it when it exists (kubectl apply). */

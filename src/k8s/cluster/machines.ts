@@ -9,10 +9,10 @@ import type { Network } from '../../netns/network.js';
 import type { NetNamespace } from '../../netns/namespace.js';
 import { newRoute, RTPROT_BOOT } from '../../netns/route-table.js';
 import { addBridge, type BridgeDevice } from '../../bridge/bridge.js';
-import { restore } from '../../iptables/restore.js';
-import { xtablesOf } from '../../iptables/ruleset.js';
+import { applyRestore } from '../proxy/iptables/apply.js';
 import { programFlannel, type FlannelNode } from '../flannel/program.js';
-import { flannelRestoreText } from '../flannel/iptables.js';
+import { startFlannelIptables } from '../flannel/ensure.js';
+import { dockerRestoreText } from './docker.js';
 import type { FlannelLease } from '../flannel/lease.js';
 import { HostLocalIpam } from '../cni/host-local.js';
 import type { BridgeNetConf } from '../cni/bridge-plugin.js';
@@ -36,11 +36,6 @@ export interface Machines {
   gateway: NetNamespace;
   external: NetNamespace;
   nodes: ClusterNode[];
-}
-
-/** Loads iptables-restore text into a namespace as `iptables-restore --noflush` does; a failure is a bug in the generator. */
-export function restoreNoflush(ns: NetNamespace, text: string): void {
-  restore(xtablesOf(ns).nft, text, { program: 'iptables-restore', noflush: true, counters: false, table: null });
 }
 
 function up(ns: NetNamespace): void {
@@ -115,6 +110,7 @@ export function buildMachines(net: Network, cfg: ClusterConfig): Machines {
       const docker0 = addBridge(ns, 'docker0');
       ns.addAddress(docker0, parseIPv4('172.17.0.1')!, 16);
       ns.setUp(docker0);
+      applyRestore(ns, dockerRestoreText());
     }
     const podCIDR = podCIDRs[i]!;
     leases.push({ subnet: podCIDR.addr, prefixLen: podCIDR.prefixLen, publicIp: node.address, vtepMac: net.randomMac() });
@@ -125,7 +121,7 @@ export function buildMachines(net: Network, cfg: ClusterConfig): Machines {
   const nodes = made.map(({ ns, config, podCIDR }, i): ClusterNode => {
     const lease = leases[i]!;
     const flannel = programFlannel(ns, lease, leases.filter((_, j) => j !== i), { underlay: cfg.underlay.device });
-    restoreNoflush(ns, flannelRestoreText(cfg.clusterCIDR, podCIDR));
+    startFlannelIptables(ns, net.scheduler, cfg.clusterCIDR, podCIDR);
     const podMtu = cfg.underlay.mtu - VXLAN_OVERHEAD;
     const gw = (podCIDR.addr + 1) >>> 0;
     const cni: BridgeNetConf = {

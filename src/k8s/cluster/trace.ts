@@ -150,8 +150,8 @@ function summarize(cluster: Cluster, client: NetNamespace, events: readonly Trac
 }
 
 /** Runs the request once on a freshly built cluster. */
-function runOnce(config: ClusterConfig, req: TraceRequest, oracle: BranchOracle | null): { outcome: TraceOutcome; cluster: Cluster; client: NetNamespace; e: Endpoints } {
-  const cluster = Cluster.build(config, { seed: req.seed });
+function runOnce(build: () => Cluster, req: TraceRequest, oracle: BranchOracle | null): { outcome: TraceOutcome; cluster: Cluster; client: NetNamespace; e: Endpoints } {
+  const cluster = build();
   const ns = resolveFrom(cluster, req.from);
   const to = resolveTo(cluster, ns, req.to, req.proto);
   const e: Endpoints = { ns, src: sourceFor(ns, to.dst), ...to };
@@ -162,18 +162,23 @@ function runOnce(config: ClusterConfig, req: TraceRequest, oracle: BranchOracle 
   return { outcome: { probability: null, summary: summarize(cluster, ns, run.events), events: run.events, pcapng: run.pcapng }, cluster, client: ns, e };
 }
 
-/** Traces the request on the cluster of `config`. */
+/** Traces the request on the cluster of `config` (its manifests applied). */
 export function traceRequest(config: ClusterConfig, req: TraceRequest): TraceResult {
+  return traceOnCluster(() => Cluster.build(config, { seed: req.seed }), req);
+}
+
+/** Traces the request on clusters `build` makes: each call must make the same settled cluster afresh. */
+export function traceOnCluster(build: () => Cluster, req: TraceRequest): TraceResult {
   let first: ReturnType<typeof runOnce> | null = null;
   let outcomes: TraceOutcome[];
   if (req.allOutcomes) {
     outcomes = exploreOutcomes((oracle) => {
-      const r = runOnce(config, req, oracle);
+      const r = runOnce(build, req, oracle);
       first ??= r;
       return r.outcome;
     }).map((o) => ({ ...o.result, probability: o.probability }));
   } else {
-    first = runOnce(config, req, null);
+    first = runOnce(build, req, null);
     outcomes = [first.outcome];
   }
   const { cluster, client, e } = first!;
@@ -187,6 +192,7 @@ export function traceRequest(config: ClusterConfig, req: TraceRequest): TraceRes
       legend.push([ev.where, ns === undefined ? 'a network namespace' : cluster.describeNamespace(ns)]);
     }
   }
+  const config = cluster.config;
   const kp = config.kubeProxy;
   const report: TraceReport = {
     title: `${req.proto} ${formatIPv4(e.src)}${req.proto === 'icmp' ? '' : ''} (${client.name}) → ${e.describeTo}`,

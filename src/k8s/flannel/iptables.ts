@@ -15,14 +15,25 @@ function cidr(addr: number, len: number): string {
   return `${formatIPv4(addr)}/${len}`;
 }
 
-/** The restore text for a node whose lease is `subnet` in the flannel network `network`. */
-export function flannelRestoreText(network: { addr: number; prefixLen: number }, subnet: { addr: number; prefixLen: number }): string {
+/** flannel's chains and the built-in chains that jump to them. */
+export const FLANNEL_CHAINS = { nat: ['POSTROUTING', 'FLANNEL-POSTRTG', 5], filter: ['FORWARD', 'FLANNEL-FWD', 2] } as const;
+
+/**
+ * The restore text for a node whose lease is `subnet` in the flannel network `network`.
+ * Declaring a chain in a --noflush restore empties it, so the text re-creates flannel's
+ * chains whole; the jumps are inserted only where `jumps` says they are missing.
+ */
+export function flannelRestoreText(
+  network: { addr: number; prefixLen: number },
+  subnet: { addr: number; prefixLen: number },
+  jumps: { nat: boolean; filter: boolean } = { nat: true, filter: true },
+): string {
   const n = cidr(network.addr, network.prefixLen);
   const sn = cidr(subnet.addr, subnet.prefixLen);
   return [
     '*nat',
     ':FLANNEL-POSTRTG - [0:0]',
-    `-I POSTROUTING 1 ${MASQ} -j FLANNEL-POSTRTG`,
+    ...(jumps.nat ? [`-I POSTROUTING 1 ${MASQ} -j FLANNEL-POSTRTG`] : []),
     `-A FLANNEL-POSTRTG -m mark --mark ${KUBE_PROXY_MARK} ${MASQ} -j RETURN`,
     `-A FLANNEL-POSTRTG -s ${n} -d ${n} ${MASQ} -j RETURN`,
     `-A FLANNEL-POSTRTG -s ${n} ! -d 224.0.0.0/4 ${MASQ} -j MASQUERADE --random-fully`,
@@ -31,7 +42,7 @@ export function flannelRestoreText(network: { addr: number; prefixLen: number },
     'COMMIT',
     '*filter',
     ':FLANNEL-FWD - [0:0]',
-    `-I FORWARD 1 ${FWD} -j FLANNEL-FWD`,
+    ...(jumps.filter ? [`-I FORWARD 1 ${FWD} -j FLANNEL-FWD`] : []),
     `-A FLANNEL-FWD -s ${n} ${FWD} -j ACCEPT`,
     `-A FLANNEL-FWD -d ${n} ${FWD} -j ACCEPT`,
     'COMMIT',
