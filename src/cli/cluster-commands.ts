@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { readClusterConfig, ClusterConfigError, type ClusterConfig } from '../k8s/cluster/config.js';
 import { Cluster, ClusterError } from '../k8s/cluster/cluster.js';
 import { traceRequest, TraceError, type TraceRequest } from '../k8s/cluster/trace.js';
+import { exportScript, type ExportProbe } from '../k8s/cluster/export.js';
 import { ManifestError } from '../k8s/api/manifest.js';
 import { renderReportJson, renderReportText } from '../trace/report.js';
 import { ScriptError } from '../script/context.js';
@@ -106,6 +107,26 @@ function exec(target: string, words: string[], flags: { cluster?: string; seed: 
   return 0;
 }
 
+/** `--probe FROM,TO[,PROTO]`, repeatable. */
+function probeOf(text: string, previous: ExportProbe[]): ExportProbe[] {
+  const [from, to, proto = 'tcp', extra] = text.split(',');
+  if (from === undefined || to === undefined || from === '' || to === '' || extra !== undefined || !['tcp', 'udp', 'icmp'].includes(proto)) {
+    throw new InvalidArgumentError('give FROM,TO or FROM,TO,tcp|udp|icmp (e.g. sock-shop/front-end,sock-shop/catalogue).');
+  }
+  return [...previous, { from, to, proto: proto as ExportProbe['proto'] }];
+}
+
+function exportCluster(flags: { cluster?: string; seed: number; probe: ExportProbe[]; script: boolean }): number {
+  if (!flags.script) {
+    process.stderr.write('dpsim export: say what to export: --script (the only form so far)\n');
+    return 2;
+  }
+  const text = withCluster(flags.cluster, (config) => exportScript(Cluster.build(config, { seed: flags.seed }), flags.probe));
+  if (typeof text === 'number') return text;
+  process.stdout.write(text);
+  return 0;
+}
+
 export function registerClusterCommands(program: Command): void {
   const clusterOption = () => new Option('-c, --cluster <file>', 'the cluster file (default: the built-in example, examples/sock-shop/cluster.yaml)');
   const seedOption = () => new Option('-s, --seed <n>', 'seed of the simulation’s random choices').argParser(seedOf).default(1);
@@ -133,6 +154,16 @@ export function registerClusterCommands(program: Command): void {
     .addOption(seedOption())
     .action((target: string, words: string[], o: { cluster?: string; seed: number }) => {
       process.exitCode = exec(target, words, o);
+    });
+  program
+    .command('export')
+    .description('write the settled cluster’s data plane as a scenario of real commands (ip, bridge, sysctl, iptables-restore, listen, probe) that `dpsim verify` can run on the kernel')
+    .option('--script', 'as a scenario script (the only form so far)', false)
+    .addOption(clusterOption())
+    .addOption(seedOption())
+    .option('--probe <from,to[,proto]>', 'add a probe, resolved as `dpsim trace` resolves its FROM and TO (repeatable)', probeOf, [])
+    .action((o: { cluster?: string; seed: number; probe: ExportProbe[]; script: boolean }) => {
+      process.exitCode = exportCluster(o);
     });
   program
     .command('demo')

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { ScriptError } from './context.js';
 import { lex } from './lexer.js';
+import { filtersOf } from './pipeline.js';
 
 const noFiles = (path: string): string => {
   throw new Error(`no file ${path}`);
@@ -123,9 +124,46 @@ describe('stdin', () => {
   });
 });
 
+describe('pipelines', () => {
+  test('a pipeline is its first command carrying the filters; newlines may follow "|"', () => {
+    const cmds = lex('iptables -t nat -S | grep -c KUBE\nip route |\n  grep -v -E "^(local|broadcast)" | head -n 2 | sort\nip link', 's.sh', noFiles);
+    expect(cmds.map((c) => [c.line, c.argv, c.text, filtersOf(c)?.map((f) => f.kind) ?? null])).toEqual([
+      [1, ['iptables', '-t', 'nat', '-S'], 'iptables -t nat -S | grep -c KUBE', ['grep']],
+      [2, ['ip', 'route'], 'ip route |\n  grep -v -E "^(local|broadcast)" | head -n 2 | sort', ['grep', 'head', 'sort']],
+      [4, ['ip', 'link'], 'ip link', null],
+    ]);
+    const grep = filtersOf(cmds[1]!)![0]!;
+    expect(grep).toMatchObject({ kind: 'grep', invert: true, count: false });
+  });
+
+  test('a heredoc still feeds the first command', () => {
+    const cmds = lex("iptables-restore <<'R' | wc -l\n*nat\nCOMMIT\nR\n", 's.sh', noFiles);
+    expect(cmds.map((c) => [c.argv, c.stdin, filtersOf(c)])).toEqual([[['iptables-restore'], '*nat\nCOMMIT\n', [{ kind: 'wc' }]]]);
+  });
+
+  test('a quoted or escaped bar is a word', () => {
+    expect(words(`echo "a|b" 'c|d' e\\|f`)).toEqual([['echo', 'a|b', 'c|d', 'e|f']]);
+  });
+});
+
 describe('what the lexer refuses, naming the line and the token', () => {
   test.each<[string, string]>([
-    ['ip link | grep veth', 's.sh:1: pipe "|" is not supported by dpsim'],
+    ['ip link |& grep veth', 's.sh:1: pipe "|&" is not supported by dpsim'],
+    ['| grep veth', 's.sh:1: syntax error near unexpected token "|"'],
+    ['ip link | | grep veth', 's.sh:1: syntax error near unexpected token "|"'],
+    ['ip link |', 's.sh:1: pipe "|" needs a command after it'],
+    ['ip link | ; ip addr', 's.sh:1: pipe "|" needs a command after it'],
+    ['ip link | grep x > out', 's.sh:1: output redirection ">" is not supported by dpsim'],
+    ['ip link | grep x < f', 's.sh:1: input redirection "<" of a command after "|" is not supported by dpsim'],
+    ['ip link | grep veth && ip addr', 's.sh:1: command list "&&" is not supported by dpsim'],
+    ['\nip link | awk \'{print $2}\'', 's.sh:2: pipe into "awk" is not supported by dpsim (only grep, head, tail, wc, sort may follow "|")'],
+    ['ip link | ip addr', 's.sh:1: pipe into "ip" is not supported by dpsim (only grep, head, tail, wc, sort may follow "|")'],
+    ['ip link | grep -o veth', 's.sh:1: grep: option "-o" is not supported by dpsim (only -v, -E, -i, -c, -e)'],
+    ['ip link |\n  head -c 5', 's.sh:2: head: option "-c" is not supported by dpsim (only -n N)'],
+    ['ip link | wc', 's.sh:1: wc: only "wc -l" is supported by dpsim after "|"'],
+    ['ip link | wc -w', 's.sh:1: wc: "-w" is not supported by dpsim (only "wc -l")'],
+    ['ip link | sort -n', 's.sh:1: sort: option "-n" is not supported by dpsim (only -r, -u)'],
+    ['ip link | grep "a\\(b"', 's.sh:1: grep: unmatched ( or \\( in pattern "a\\(b"'],
     ['ip link && ip addr', 's.sh:1: command list "&&" is not supported by dpsim'],
     ['ip link || true', 's.sh:1: command list "||" is not supported by dpsim'],
     ['sleep 1 &', 's.sh:1: background job "&" is not supported by dpsim'],

@@ -2,17 +2,18 @@
  * The scenario lexer: splits a script into commands the way bash would, for the subset
  * dpsim supports — words with single and double quotes and backslash escapes, comments,
  * `\` line continuations, `;` and newlines between commands, heredocs (`<<EOF`, `<<'EOF'`,
- * `<<-EOF`) and `< FILE` as stdin. Everything else bash would do (expansions, pipes, lists,
- * output redirections, subshells, shell keywords) is refused with a ScriptError naming the
- * line and the token, never guessed at.
+ * `<<-EOF`), `< FILE` as stdin, and pipes into text filters (`CMD | grep … | head -n N`,
+ * see pipeline.ts). Everything else bash would do (expansions, `|&`, lists, output
+ * redirections, subshells, shell keywords) is refused with a ScriptError naming the line
+ * and the token, never guessed at.
  *
  * Two stages keep it easy to extend: the tokenizer turns text into words, operators and
  * separators (reading heredoc bodies as bash does, after the line that opened them), and
  * `assemble` groups them into commands as they come, so the first error in the text is the
- * one reported. Supporting pipes later means letting `assemble`
- * accept `|` and build a pipeline; the tokenizer already reports it as an operator.
+ * one reported. A pipeline becomes one command (its first) carrying the parsed filters.
  */
 import { ScriptError, type Command } from './context.js';
+import { parseFilter, type PipedCommand } from './pipeline.js';
 
 /** A word after quote removal. */
 interface WordToken {
@@ -47,7 +48,6 @@ type Token = WordToken | OpToken | SepToken;
 
 /** What each unsupported operator is, for the error message. */
 const UNSUPPORTED_OPS: ReadonlyMap<string, string> = new Map([
-  ['|', 'pipe'],
   ['|&', 'pipe'],
   ['||', 'command list'],
   ['&&', 'command list'],
@@ -351,7 +351,7 @@ function expansionToken(text: string, i: number): string {
   return text.slice(i, i + 2);
 }
 
-/** Groups tokens into commands, applying `< FILE` and heredocs as stdin. */
+/** Groups tokens into commands, applying `< FILE` and heredocs as stdin and `|` as a pipeline. */
 function assemble(tokens: Iterable<Token>, text: string, file: string, readFile: (relPath: string) => string): Command[] {
   const commands: Command[] = [];
   // A heredoc's body is read after its line ends, which may be after its command (`cat <<E; ls`).
@@ -360,30 +360,56 @@ function assemble(tokens: Iterable<Token>, text: string, file: string, readFile:
   let stdin: string | OpToken | null = null;
   let first: Token | null = null;
   let lastEnd = 0;
+  /** The words of the pipeline's earlier commands, with the line each starts on. */
+  let stages: { argv: string[]; line: number }[] = [];
+  /** The `|` just read, while its next command has not started (bash reads on past newlines). */
+  let pipe: OpToken | null = null;
+  let stageLine = 0;
   const iter = tokens[Symbol.iterator]();
   for (let next = iter.next(); !next.done; next = iter.next()) {
     const tok = next.value;
     if (tok.kind === 'sep') {
+      if (pipe !== null) {
+        if (tok.start < text.length && text[tok.start] === '\n') continue;
+        throw new ScriptError(file, pipe.line, 'pipe "|" needs a command after it');
+      }
       if (first !== null) {
         if (argv.length === 0) throw new ScriptError(file, first.line, 'a redirection without a command is not supported by dpsim');
-        const cmd: Command = { argv, line: first.line, stdin: typeof stdin === 'string' ? stdin : null, text: commandText(text, first.start, lastEnd) };
+        stages.push({ argv, line: stageLine });
+        const cmd: Command = { argv: stages[0]!.argv, line: first.line, stdin: typeof stdin === 'string' ? stdin : null, text: commandText(text, first.start, lastEnd) };
+        if (stages.length > 1) (cmd as PipedCommand).filters = stages.slice(1).map((s) => parseFilter(s.argv, file, s.line));
         if (stdin !== null && typeof stdin !== 'string') heredocs.set(cmd, stdin);
         commands.push(cmd);
       }
       argv = [];
       stdin = null;
       first = null;
+      stages = [];
       continue;
     }
     if (first === null) first = tok;
     if (tok.kind === 'word') {
-      if (argv.length === 0) checkCommandWord(tok, file);
+      if (argv.length === 0) {
+        checkCommandWord(tok, file);
+        stageLine = tok.line;
+      }
+      pipe = null;
       argv.push(tok.value);
       lastEnd = tok.end;
       continue;
     }
+    if (tok.op === '|') {
+      if (argv.length === 0) throw new ScriptError(file, tok.line, 'syntax error near unexpected token "|"');
+      stages.push({ argv, line: stageLine });
+      argv = [];
+      pipe = tok;
+      continue;
+    }
+    if (pipe !== null) throw new ScriptError(file, tok.line, `syntax error near unexpected token "${tok.op}"`);
     const kind = UNSUPPORTED_OPS.get(tok.op);
     if (kind !== undefined) throw new ScriptError(file, tok.line, `${kind} "${tok.op}" is not supported by dpsim`);
+    if (stages.length > 0)
+      throw new ScriptError(file, tok.line, `input redirection "${tok.op}" of a command after "|" is not supported by dpsim`);
     if (tok.op === '<<' || tok.op === '<<-') {
       // The delimiter word was consumed with the operator.
       stdin = tok;

@@ -10,6 +10,7 @@ import { dispatch } from './commands.js';
 import { ScriptError, type Command, type ScriptContext } from './context.js';
 import { TcpEcho, UdpEcho } from '../trace/harness.js';
 import { lex } from './lexer.js';
+import { filtersOf, runFilters } from './pipeline.js';
 import type { ScenarioResult, Segment } from './result.js';
 
 export { PROBE_CAP, PROBE_QUIET } from '../trace/probe.js';
@@ -63,6 +64,8 @@ class ScenarioRunner {
   private readonly segments: Segment[] = [];
   private readonly probes: ProbeDetail[] = [];
   private output = '';
+  /** The output of a command whose output is piped, while it runs; null otherwise. */
+  private piped: string | null = null;
   private probeCount = 0;
   private echoId = 0;
 
@@ -73,7 +76,23 @@ class ScenarioRunner {
   run(text: string): void {
     const readFile = this.opts.readFile ?? ((p: string) => readFileSync(resolve(dirname(this.opts.file), p), 'utf8'));
     const commands = lex(text, this.opts.file, readFile);
-    for (const cmd of commands) this.execute(this.net.root, cmd.argv, cmd);
+    for (const cmd of commands) {
+      const filters = filtersOf(cmd);
+      if (filters === null) {
+        this.execute(this.net.root, cmd.argv, cmd);
+        continue;
+      }
+      // A pipeline: the command's output goes into a buffer, then through the filters.
+      if (['listen', 'probe', 'sleep'].includes(cmd.argv[0]!)) this.error(cmd, `"${cmd.argv[0]}" prints nothing to pipe: it cannot start a pipeline`);
+      this.piped = '';
+      try {
+        this.execute(this.net.root, cmd.argv, cmd);
+      } finally {
+        const text = this.piped;
+        this.piped = null;
+        this.output += runFilters(filters, text);
+      }
+    }
     // Let whatever is still in flight settle (a script may end without a probe).
     this.net.scheduler.drain();
   }
@@ -96,7 +115,8 @@ class ScenarioRunner {
       ns,
       file: this.opts.file,
       out: (text: string) => {
-        this.output += text;
+        if (this.piped !== null) this.piped += text;
+        else this.output += text;
       },
       exec: (target: NetNamespace, argv: string[], cmd: Command) => this.execute(target, argv, cmd),
     };

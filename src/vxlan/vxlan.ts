@@ -246,6 +246,10 @@ export class VxlanDevice extends NetDevice implements FdbDumpSource {
       inner.ipTos |= 3;
     }
     if (tr !== null) tr.record(this.ns.name, 'vxlan', outer.id, `${this.name}: VNI ${outer.vxlanVni} from VTEP ${formatIPv4(outer.ipSrc)}`);
+    // The inner frame is the same skb with the outer headers pulled: it has the outer's mark
+    // (scrubbed when the datagram crossed into this namespace) and no bridge netfilter state.
+    inner.mark = outer.mark;
+    inner.nfBridgePrerouted = false;
     // gro_cells_receive: the inner frame is received on this device from the backlog.
     this.ns.net.scheduler.enqueue(this, inner);
   }

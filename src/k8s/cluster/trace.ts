@@ -65,7 +65,7 @@ function podNamespace(cluster: Cluster, pod: Pod): NetNamespace {
 }
 
 /** The source address the kernel would choose for `dst` (ip_route_output's inet_select_addr). */
-function sourceFor(ns: NetNamespace, dst: number): number {
+export function sourceFor(ns: NetNamespace, dst: number): number {
   const p = new Packet();
   p.ipDst = dst;
   const r = ns.ip.routeOutput(p);
@@ -73,7 +73,7 @@ function sourceFor(ns: NetNamespace, dst: number): number {
   return p.ipSrc;
 }
 
-function resolveFrom(cluster: Cluster, from: string): NetNamespace {
+export function resolveFrom(cluster: Cluster, from: string): NetNamespace {
   if (from === 'external') return cluster.machines.external;
   const node = cluster.node(from);
   if (node !== undefined) return node.ns;
@@ -94,7 +94,7 @@ function findService(cluster: Cluster, name: string): Service | null {
   return found[0] ?? null;
 }
 
-function resolveTo(cluster: Cluster, fromNs: NetNamespace, to: string, proto: ProbeProto): Omit<Endpoints, 'ns' | 'src'> {
+export function resolveTo(cluster: Cluster, fromNs: NetNamespace, to: string, proto: ProbeProto): Omit<Endpoints, 'ns' | 'src'> {
   const [target, portText] = splitPort(to);
   const protoName = proto === 'udp' ? 'UDP' : 'TCP';
   const svc = findService(cluster, target);
