@@ -4,8 +4,13 @@ import { parseIPv4 } from '../packet/address.js';
 import type { NetNamespace } from '../netns/namespace.js';
 import { Network } from '../netns/network.js';
 import type { TraceEvent } from '../sim/trace.js';
-import { parseDuration } from '../sim/time.js';
-import { runProbe } from '../trace/probe.js';
+import { parseDuration, SEC } from '../sim/time.js';
+import { runProbe, type ProbeSpec } from '../trace/probe.js';
+import type { BranchOracle } from '../sim/random.js';
+import { Cluster, ClusterError } from '../k8s/cluster/cluster.js';
+import { ClusterConfigError, readClusterConfig } from '../k8s/cluster/config.js';
+import { ManifestError } from '../k8s/api/manifest.js';
+import { resolveFrom, resolveTo, sourceFor, summarize, TraceError } from '../k8s/cluster/trace.js';
 import { dispatch } from './commands.js';
 import { ScriptError, type Command, type ScriptContext } from './context.js';
 import { TcpEcho, UdpEcho } from '../trace/harness.js';
@@ -14,6 +19,9 @@ import { filtersOf, runFilters } from './pipeline.js';
 import type { ScenarioResult, Segment } from './result.js';
 
 export { PROBE_CAP, PROBE_QUIET } from '../trace/probe.js';
+
+/** A `request` gives up this long after sending, as `curl -m 2` would. */
+export const REQUEST_TIMEOUT = 2 * SEC;
 
 export interface RunOptions {
   /** The scenario's path: error messages name it and `< FILE` is relative to it. */
@@ -25,6 +33,8 @@ export interface RunOptions {
   pcap?: boolean;
   /** Reads a file a script redirects from; defaults to the file system. */
   readFile?: (path: string) => string;
+  /** Decides the random branches packets meet during probes (outcome exploration); null: drawn from the seed. */
+  oracle?: BranchOracle | null;
 }
 
 /** One line of a probe block with the explanations recorded after it. */
@@ -60,7 +70,9 @@ export function runScenario(text: string, opts: RunOptions): RunResult {
 }
 
 class ScenarioRunner {
-  readonly net: Network;
+  net: Network;
+  /** The cluster the scenario runs on, after its `cluster FILE` line. */
+  private cluster: Cluster | null = null;
   private readonly segments: Segment[] = [];
   private readonly probes: ProbeDetail[] = [];
   private output = '';
@@ -83,7 +95,7 @@ class ScenarioRunner {
         continue;
       }
       // A pipeline: the command's output goes into a buffer, then through the filters.
-      if (['listen', 'probe', 'sleep'].includes(cmd.argv[0]!)) this.error(cmd, `"${cmd.argv[0]}" prints nothing to pipe: it cannot start a pipeline`);
+      if (['listen', 'probe', 'sleep', 'cluster', 'request'].includes(cmd.argv[0]!)) this.error(cmd, `"${cmd.argv[0]}" prints nothing to pipe: it cannot start a pipeline`);
       this.piped = '';
       try {
         this.execute(this.net.root, cmd.argv, cmd);
@@ -119,6 +131,7 @@ class ScenarioRunner {
         else this.output += text;
       },
       exec: (target: NetNamespace, argv: string[], cmd: Command) => this.execute(target, argv, cmd),
+      cluster: this.cluster,
     };
   }
 
@@ -132,6 +145,12 @@ class ScenarioRunner {
         return;
       case 'sleep':
         this.sleep(argv, cmd);
+        return;
+      case 'cluster':
+        this.startCluster(argv, cmd);
+        return;
+      case 'request':
+        this.request(argv, cmd);
         return;
       default:
         dispatch(this.context(ns), argv, cmd);
@@ -190,11 +209,61 @@ class ScenarioRunner {
     this.flushOutput();
     const index = ++this.probeCount;
     const echoId = proto === 'icmp' ? (0x1000 + ++this.echoId) & 0xffff : 0;
-    const run = runProbe(this.net, { ns, proto, src, sport, dst, dport, echoId }, { explain: this.opts.explain === true, pcap: this.opts.pcap === true });
+    const run = this.runProbeWithOracle({ ns, proto, src, sport, dst, dport, echoId });
     const detail = explain(run.events, index, cmd);
     detail.pcapng = run.pcapng;
     this.probes.push(detail);
     this.segments.push({ kind: 'probe', index, line: cmd.line, lines: detail.lines.map((l) => l.line) });
+  }
+
+  /** A probe's packets meet the random branches the explorer decides (if any). */
+  private runProbeWithOracle(spec: ProbeSpec, cap?: number, explain = this.opts.explain === true) {
+    this.net.random.oracle = this.opts.oracle ?? null;
+    try {
+      return runProbe(this.net, spec, { explain, pcap: this.opts.pcap === true, cap });
+    } finally {
+      this.net.random.oracle = null;
+    }
+  }
+
+  /** `cluster FILE`: the scenario runs on that cluster (built, its manifests applied, settled); its nodes and pods are the namespaces. */
+  private startCluster(argv: string[], cmd: Command): void {
+    if (argv.length !== 2) this.error(cmd, 'usage: cluster FILE');
+    if (this.cluster !== null || this.net.namespaces.size > 0) this.error(cmd, 'cluster: must come before anything that makes namespaces, and only once');
+    const file = resolve(dirname(this.opts.file), argv[1]!);
+    try {
+      this.cluster = Cluster.build(readClusterConfig(file), { seed: this.opts.seed ?? 1 });
+    } catch (e) {
+      if (e instanceof ClusterConfigError || e instanceof ManifestError || e instanceof ClusterError) this.error(cmd, e.message);
+      throw e;
+    }
+    this.net = this.cluster.net;
+  }
+
+  /** `request FROM TO[:PORT] [tcp|udp|icmp]`: one request, named as `dpsim trace` names its ends; prints where it ended. */
+  private request(argv: string[], cmd: Command): void {
+    if (argv.length < 3 || argv.length > 4) this.error(cmd, 'usage: request FROM TO[:PORT] [tcp|udp|icmp]');
+    const cluster = this.cluster;
+    if (cluster === null) this.error(cmd, 'request needs a cluster: start the scenario with `cluster FILE`');
+    const proto = argv[3] ?? 'tcp';
+    if (proto !== 'tcp' && proto !== 'udp' && proto !== 'icmp') this.error(cmd, `request: unknown protocol "${proto}"`);
+    let spec: ProbeSpec;
+    let describe: string;
+    try {
+      const ns = resolveFrom(cluster, argv[1]!);
+      const to = resolveTo(cluster, ns, argv[2]!, proto);
+      const src = sourceFor(ns, to.dst);
+      const sport = proto === 'icmp' ? 0 : this.net.random.int(32768, 60999);
+      spec = { ns, proto, src, sport, dst: to.dst, dport: to.dport, echoId: (0x1000 + ++this.echoId) & 0xffff };
+      describe = to.describeTo;
+    } catch (e) {
+      if (e instanceof TraceError) this.error(cmd, `request: ${e.message}`);
+      throw e;
+    }
+    const at = (this.net.now / 1e9).toFixed(1);
+    // Explained always: where it ended is read from the servers' notes.
+    const run = this.runProbeWithOracle(spec, REQUEST_TIMEOUT, true);
+    this.context(spec.ns).out(`[${at}s] ${argv[1]} → ${describe}: ${summarize(cluster, spec.ns, run.events)}\n`);
   }
 }
 

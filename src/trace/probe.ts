@@ -60,6 +60,8 @@ export interface ProbeOptions {
   explain: boolean;
   /** Keep the frames as pcapng. */
   pcap: boolean;
+  /** Give up this long after sending (curl -m); default PROBE_CAP. */
+  cap?: number;
 }
 
 export interface ProbeRun {
@@ -101,7 +103,7 @@ export function runProbe(net: Network, spec: ProbeSpec, opts: ProbeOptions): Pro
   // Run until no packet for PROBE_QUIET, at most PROBE_CAP after the start (as the kernel harness waits).
   sched.drain();
   for (;;) {
-    const deadline = Math.min(capture.lastPacketAt + PROBE_QUIET, start + PROBE_CAP);
+    const deadline = Math.min(capture.lastPacketAt + PROBE_QUIET, start + (opts.cap ?? PROBE_CAP));
     const next = sched.nextTimerAt();
     if (next < 0 || next > deadline) {
       sched.runUntil(deadline);

@@ -132,7 +132,7 @@ export function resolveTo(cluster: Cluster, fromNs: NetNamespace, to: string, pr
 }
 
 /** Where a run ended: the pod that accepted it, or what the client saw. */
-function summarize(cluster: Cluster, client: NetNamespace, events: readonly TraceEvent[]): string {
+export function summarize(cluster: Cluster, client: NetNamespace, events: readonly TraceEvent[]): string {
   let reached: string | null = null;
   let clientSaw: string | null = null;
   for (const e of events) {

@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { runScenario } from './run.js';
+import { renderCapture } from './result.js';
+
+const example = (name: string) => fileURLToPath(new URL(`../../examples/sock-shop/${name}`, import.meta.url));
+const run = (name: string) => renderCapture(runScenario(readFileSync(example(name), 'utf8'), { file: example(name) }));
+
+describe('scenarios on a cluster', () => {
+  it('the talk\'s iptables -F demo: the NodePort fails after the flush and comes back at kube-proxy\'s next periodic sync', () => {
+    const lines = run('iptables-flush.sh').split('\n').filter((l) => l.startsWith('['));
+    const at = (l: string) => Number(/^\[([\d.]+)s\]/.exec(l)![1]);
+    const ok = lines.map((l) => l.includes('(client: connected)'));
+    expect(ok[0]).toBe(true);
+    expect(ok[1]).toBe(false);
+    const recovered = ok.indexOf(true, 1);
+    expect(recovered).toBeGreaterThan(1);
+    // Broken for less than one sync period (30 s) plus the spacing of the requests (7 s).
+    expect(at(lines[recovered]!) - at(lines[1]!)).toBeLessThanOrEqual(37);
+    expect(at(lines[recovered - 1]!) - at(lines[1]!)).toBeGreaterThanOrEqual(14);
+  });
+
+  it('kubectl on the talk\'s cluster: the listings, then a scale to four rewrites the statistic chain', () => {
+    const out = run('kubectl.sh');
+    expect(out).toContain('orders         ClusterIP   10.111.90.77     <none>        80/TCP');
+    expect(out).toContain('Endpoints:         10.244.1.23:80,10.244.2.12:80,10.244.3.29:80\n');
+    expect(out).toContain('deployment.apps/orders scaled\n');
+    const chainAfter = out.slice(out.indexOf('deployment.apps/orders scaled'));
+    expect(chainAfter.match(/--probability [\d.]+/g)).toEqual(['--probability 0.25000000000', '--probability 0.33332999982', '--probability 0.50000000000']);
+    expect(out).toMatch(/sock-shop\/front-end → Service sock-shop\/orders .*\(client: connected\)/);
+  });
+
+  it('refuses kubectl without a cluster, naming the line', () => {
+    expect(() => runScenario('ip netns add a\nkubectl get pods\n', { file: 's.sh' })).toThrow('s.sh:2: kubectl needs a cluster: start the scenario with `cluster FILE`');
+  });
+
+  it('refuses a cluster line after namespaces exist', () => {
+    expect(() => runScenario(`ip netns add a\ncluster ${example('cluster.yaml')}\n`, { file: 's.sh' })).toThrow('s.sh:2: cluster: must come before anything that makes namespaces, and only once');
+  });
+});
