@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { renderCapture } from '../script/result.js';
 import { ScriptError } from '../script/context.js';
 import { runScenario } from '../script/run.js';
+import { runScenarioOutcomes } from '../script/outcomes.js';
+import { fractionText, fractionValue } from '../sim/explore.js';
 import { renderJson, renderText } from './render.js';
 import { verify } from './verify.js';
 import { registerClusterCommands } from './cluster-commands.js';
@@ -19,6 +21,7 @@ interface RunFlags {
   format: Format;
   seed: number;
   pcap?: string;
+  allOutcomes?: boolean;
 }
 
 function runFile(file: string, flags: RunFlags): number {
@@ -31,6 +34,16 @@ function runFile(file: string, flags: RunFlags): number {
     return EXIT_USAGE;
   }
   try {
+    if (flags.allOutcomes === true) {
+      if (flags.pcap !== undefined) throw new InvalidArgumentError('--pcap and --all-outcomes do not go together');
+      const outcomes = runScenarioOutcomes(text, { file, seed, explain: format !== 'capture' });
+      outcomes.forEach((o, i) => {
+        const p = `${fractionText(o.probability)} ≈ ${fractionValue(o.probability).toFixed(11)}`;
+        const body = format === 'capture' ? renderCapture(o.result) : format === 'text' ? renderText(o.result) : renderJson(o.result);
+        process.stdout.write(format === 'json' ? JSON.stringify({ outcome: i + 1, of: outcomes.length, probability: fractionText(o.probability), value: fractionValue(o.probability) }) + '\n' + body : `=== outcome ${i + 1} of ${outcomes.length}: p = ${p}\n${body}`);
+      });
+      return 0;
+    }
     const result = runScenario(text, { file, seed, explain: format !== 'capture', pcap: flags.pcap !== undefined });
     if (flags.pcap !== undefined) {
       mkdirSync(flags.pcap, { recursive: true });
@@ -70,6 +83,7 @@ function program(): Command {
     .addOption(formatOption())
     .option('-s, --seed <n>', 'seed of the simulation’s random choices (MACs, ports, timers)', seedOf, 1)
     .option('--pcap <dir>', 'also write each probe’s frames as real bytes to DIR/probe-N.pcapng (one interface per namespace/device)')
+    .option('-a, --all-outcomes', 'explore every random branch the probes meet (iptables statistic rules) and print each distinct outcome with its exact probability', false)
     .action((file: string, o: RunFlags) => {
       process.exitCode = runFile(file, o);
     });

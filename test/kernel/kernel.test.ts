@@ -14,6 +14,7 @@ import { compareResults, renderComparison } from '../../src/verify/compare.js';
 import { liveKernelStatus } from '../../src/verify/live.js';
 import { runOnKernel } from '../../src/verify/runner.js';
 import { listScenarios, readRecording, type Scenario } from './scenarios.js';
+import { runScenarioOutcomes } from '../../src/script/outcomes.js';
 
 /** The simulator's entry point (src/script/run.ts). */
 type RunScenario = (text: string, opts: { file: string; seed?: number }) => ScenarioResult;
@@ -83,6 +84,18 @@ function expectAgreement(kernel: ScenarioResult, other: ScenarioResult, what: st
   expect(c.ok, `${what}:\n${renderComparison(c)}`).toBe(true);
 }
 
+/**
+ * dpsim agrees with the kernel when its seeded run does, or — for a scenario whose packets
+ * meet random branches (statistic rules) — when the kernel's run is one of dpsim's outcomes.
+ */
+function expectDpsimAgreement(kernel: ScenarioResult, s: Scenario, what: string): void {
+  const seeded = compareResults(kernel, (runScenario as RunScenario)(s.text(), { file: s.file }));
+  if (seeded.ok) return;
+  const outcomes = runScenarioOutcomes(s.text(), { file: s.file });
+  if (outcomes.length > 1 && outcomes.some((o) => compareResults(kernel, o.result).ok)) return;
+  expect(seeded.ok, `${what}:\n${renderComparison(seeded)}`).toBe(true);
+}
+
 describe('kernel differential suite', () => {
   it('has a corpus of scenarios', () => {
     expect(scenarios.length).toBeGreaterThanOrEqual(30);
@@ -107,20 +120,26 @@ describe('kernel differential suite', () => {
       } else {
         it('dpsim agrees with the recorded kernel', () => {
           if (recording === null) throw new Error('no recording');
-          expectAgreement(recording, runScenario(s.text(), { file: s.file }), 'dpsim vs recorded kernel');
+          expectDpsimAgreement(recording, s, 'dpsim vs recorded kernel');
         });
       }
 
       if (live.ok) {
         it('the live kernel agrees with the recording', { timeout: 600_000 }, async () => {
           if (recording === null) throw new Error('no recording');
-          expectAgreement(await liveRuns.get(s.name)!, recording, 'recording vs live kernel (re-record if the kernel changed)');
+          const liveResult = await liveRuns.get(s.name)!;
+          if (compareResults(liveResult, recording).ok) return;
+          // A scenario with random branches: two kernel runs may differ, each being one of dpsim's outcomes.
+          const outcomes = runScenarioOutcomes(s.text(), { file: s.file });
+          const among = (k: ScenarioResult) => outcomes.some((o) => compareResults(k, o.result).ok);
+          if (outcomes.length > 1 && among(liveResult) && among(recording)) return;
+          expectAgreement(liveResult, recording, 'recording vs live kernel (re-record if the kernel changed)');
         });
         if (typeof runScenario === 'string') {
           it.todo(`dpsim agrees with the live kernel (waiting: ${runScenario})`);
         } else {
           it('dpsim agrees with the live kernel', { timeout: 600_000 }, async () => {
-            expectAgreement(await liveRuns.get(s.name)!, runScenario(s.text(), { file: s.file }), 'dpsim vs live kernel');
+            expectDpsimAgreement(await liveRuns.get(s.name)!, s, 'dpsim vs live kernel');
           });
         }
       }

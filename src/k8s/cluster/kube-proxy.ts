@@ -10,6 +10,8 @@ import type { ProxySnapshot } from '../proxy/service-ports.js';
 import { SyncLoop, type ProxyBackend } from '../proxy/sync-loop.js';
 import { IptablesBackend } from '../proxy/iptables/backend.js';
 import { IptablesProxier } from '../proxy/iptables/proxier.js';
+import { IpvsBackend, ipvsSyncLoopOptions } from '../proxy/ipvs/backend.js';
+import { IpvsProxier } from '../proxy/ipvs/proxier.js';
 import type { ClusterNode } from './machines.js';
 import type { Cluster } from './cluster.js';
 
@@ -33,11 +35,15 @@ export function startKubeProxy(cluster: Cluster, node: ClusterNode): NodeProxy {
     generation: flags.version,
     minSyncPeriodMs: flags.minSyncPeriod / MS,
     syncPeriodMs: flags.syncPeriod / MS,
+    // The simulated kernel has no nfacct (xt_nfacct): kube-proxy finds none and writes no nfacct rules.
+    nfacct: false,
   });
-  if (flags.mode !== 'iptables') throw new Error(`${cluster.config.file}: kube-proxy mode ${flags.mode} is not wired into clusters yet`);
   const store = cluster.store;
   const snapshot = (): ProxySnapshot => ({ services: store.list('Service'), endpointSlices: store.list('EndpointSlice'), nodes: store.list('Node') });
-  const inner = new IptablesBackend(node.ns, new IptablesProxier(config), snapshot);
+  const ipvs = flags.mode === 'ipvs';
+  const inner: ProxyBackend = ipvs
+    ? new IpvsBackend(node.ns, new IpvsProxier({ ...config, scheduler: flags.ipvsScheduler }), snapshot)
+    : new IptablesBackend(node.ns, new IptablesProxier(config), snapshot);
   // Counts changes, to tell whether the last successful sync saw all of them.
   let changes = 0;
   let synced = -1;
@@ -59,13 +65,19 @@ export function startKubeProxy(cluster: Cluster, node: ClusterNode): NodeProxy {
       };
     },
   };
-  const loop = new SyncLoop(cluster.net.scheduler, backend, {
-    minSyncPeriod: flags.minSyncPeriod,
-    maxInterval: config.generation === '1.12' ? flags.syncPeriod : FULL_SYNC_PERIOD_MS * MS,
-    syncPeriod: flags.syncPeriod,
-    burst: 2,
-    canary: config.generation !== '1.12',
-  });
+  const loop = new SyncLoop(
+    cluster.net.scheduler,
+    backend,
+    ipvs
+      ? ipvsSyncLoopOptions(config)
+      : {
+          minSyncPeriod: flags.minSyncPeriod,
+          maxInterval: config.generation === '1.12' ? flags.syncPeriod : FULL_SYNC_PERIOD_MS * MS,
+          syncPeriod: flags.syncPeriod,
+          burst: 2,
+          canary: config.generation !== '1.12',
+        },
+  );
   const changed = (): void => {
     changes++;
     loop.requestSync(cluster.net.now);

@@ -199,6 +199,7 @@ export function traceOnCluster(build: () => Cluster, req: TraceRequest): TraceRe
     context: [
       `cluster ${config.name}: ${config.nodes.length} nodes, flannel VXLAN (VNI 1, UDP 8472), kube-proxy ${kp.mode} mode (${kp.version === '1.12' ? 'v1.12 rules' : 'current upstream rules'}), seed ${req.seed}`,
       req.allOutcomes ? 'every random branch explored (iptables statistic rules); probabilities are exact' : 'one run; --all-outcomes explores every random branch with its exact probability',
+      ...(kp.mode === 'ipvs' ? [`IPVS schedules without randomness: the outcome is the real server ${kp.ipvsScheduler} picks next in the scheduler's current state`] : []),
     ],
     legend,
     outcomes,
