@@ -32,7 +32,7 @@ import {
   listConns,
   listServices,
   listTimeout,
-} from './format.js';
+} from '../../ipvs/format.js';
 
 const MAX_TIMEOUT = 86400 * 31;
 const DEF_SCHED = 'wlc';

@@ -17,7 +17,7 @@ import { xtablesOf } from '../../../iptables/ruleset.js';
 import { ipvsOf } from '../../../ipvs/ipvs.js';
 import { ipsetOf } from '../../../ipset/ipset.js';
 import { saveSet } from '../../../ipset/format.js';
-import { FMT_NUMERIC, FMT_RULE, listServices } from '../../../script/ipvsadm/format.js';
+import { FMT_NUMERIC, FMT_RULE, listServices } from '../../../ipvs/format.js';
 import type { ProxySnapshot } from '../service-ports.js';
 import { applyIpvsSync, initIpvsNode } from './apply.js';
 import { GracefulTermination } from './graceful.js';

@@ -4,9 +4,9 @@
  * no host names (the reverse lookup of a sandboxed run fails, so addresses print as numbers
  * either way); without -n, ports print as /etc/services names for the few ports listed here.
  */
-import { formatIPv4 } from '../../packet/address.js';
-import { IPPROTO_TCP, IPPROTO_UDP } from '../../packet/packet.js';
-import { protoName, type Ipvs } from '../../ipvs/ipvs.js';
+import { formatIPv4 } from '../packet/address.js';
+import { IPPROTO_TCP, IPPROTO_UDP } from '../packet/packet.js';
+import { protoName, type Ipvs } from './ipvs.js';
 import {
   IP_VS_CONN_F_DROUTE,
   IP_VS_CONN_F_FWD_MASK,
@@ -20,8 +20,8 @@ import {
   IP_VS_SVC_F_SCHED3,
   IPPROTO_SCTP,
   type VirtualService,
-} from '../../ipvs/service.js';
-import { IP_VS_CONN_TAB_SIZE } from '../../ipvs/conn-table.js';
+} from './service.js';
+import { IP_VS_CONN_TAB_SIZE } from './conn-table.js';
 
 export const FMT_NUMERIC = 1 << 0;
 export const FMT_RULE = 1 << 1;
