@@ -3,7 +3,8 @@
  * Service, EndpointSlice and Node manifests. `--show restore` (default) prints the
  * iptables-restore input exactly as kube-proxy hands it to iptables-restore; `--show save`
  * loads it into a simulated node through iptables-restore --noflush (after the jump rules and
- * canary chains kube-proxy creates) and prints that node's iptables-save.
+ * canary chains kube-proxy creates) and prints that node's iptables-save. `--mode ipvs`
+ * prints the IPVS proxier's ipset, ipvsadm and iptables sections (src/k8s/proxy/ipvs/print.ts).
  * Exit status: 0 ok, 1 bad manifests (FILE:LINE: FIELD: message), 2 usage.
  */
 
@@ -16,6 +17,7 @@ import { defaultProxyConfig, type RuleGeneration } from '../k8s/proxy/config.js'
 import { ensureJumps, applyRestore, ensureChain } from '../k8s/proxy/iptables/apply.js';
 import { KUBE_PROXY_CANARY } from '../k8s/proxy/iptables/chain-names.js';
 import { IptablesProxier } from '../k8s/proxy/iptables/proxier.js';
+import { ipvsFirstSyncOutput } from '../k8s/proxy/ipvs/print.js';
 import { ProxyInputError } from '../k8s/proxy/service-ports.js';
 import { Network } from '../netns/network.js';
 import { xtablesOf } from '../iptables/ruleset.js';
@@ -78,10 +80,6 @@ function readObjects(files: readonly string[]): { services: Service[]; endpointS
 
 /** Runs `dpsim kube-proxy`; returns the exit status. */
 export function kubeProxy(files: readonly string[], flags: KubeProxyFlags, out: (t: string) => void, err: (t: string) => void): number {
-  if (flags.mode === 'ipvs') {
-    err('dpsim kube-proxy: --mode ipvs is not available in this build yet (src/k8s/proxy/ipvs)\n');
-    return EXIT_USAGE;
-  }
   let objects;
   try {
     objects = readObjects(files);
@@ -98,7 +96,7 @@ export function kubeProxy(files: readonly string[], flags: KubeProxyFlags, out: 
   }
   // `--show save` loads into a dpsim node, whose iptables has no nfacct match: kube-proxy then
   // writes what it writes on a kernel without nfacct (no counters in the rules).
-  const nfacct = flags.show === 'restore';
+  const nfacct = flags.show === 'restore' && flags.mode === 'iptables';
   const cfg = defaultProxyConfig({
     nodeName: flags.node,
     nodeIPs: flags.nodeIp,
@@ -113,6 +111,10 @@ export function kubeProxy(files: readonly string[], flags: KubeProxyFlags, out: 
   });
   let result;
   try {
+    if (flags.mode === 'ipvs') {
+      out(ipvsFirstSyncOutput({ ...cfg, scheduler: flags.ipvsScheduler }, objects, flags.show));
+      return 0;
+    }
     result = new IptablesProxier(cfg).sync(objects);
   } catch (e) {
     if (e instanceof ProxyInputError) {

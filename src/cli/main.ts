@@ -10,6 +10,7 @@ import { fractionText, fractionValue } from '../sim/explore.js';
 import { renderJson, renderText } from './render.js';
 import { verify } from './verify.js';
 import { registerClusterCommands } from './cluster-commands.js';
+import { registerKubeProxyCommand } from './kube-proxy.js';
 
 const EXIT_SCENARIO = 1;
 const EXIT_USAGE = 2;
@@ -95,6 +96,7 @@ function program(): Command {
       process.exitCode = await verify(files, (t) => process.stdout.write(t));
     });
   registerClusterCommands(cmd);
+  registerKubeProxyCommand(cmd);
   return cmd;
 }
 

@@ -60,6 +60,13 @@ describe('dpsim kube-proxy', () => {
     expect(r.out).toContain('-A KUBE-SERVICES -m comment --comment "sock-shop/orders cluster IP" -m tcp -p tcp -d 10.111.90.77 --dport 80 -j KUBE-SVC-');
   });
 
+  it('--mode ipvs prints the IPVS proxier sections', () => {
+    const r = run([ORDERS], { mode: 'ipvs' });
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('# ipvsadm-restore\n');
+    expect(r.out).toContain('10.111.90.77:80');
+  });
+
   it('names file, line and field of a bad manifest', () => {
     const dir = mkdtempSync(join(tmpdir(), 'kp-'));
     const f = join(dir, 'bad.yaml');

@@ -54,20 +54,56 @@ export function restoreCostNs(text: string, flavour: 'nft' | 'legacy' = 'nft', m
   return Math.max(0, Math.round((model.fixed + model.perRule * rules + model.perChain * chains + model.perChainSquared * chains * chains) * 1e9));
 }
 
-/** Least-squares fit of seconds = fixed + perRule·rules + perChain·chains + perChainSquared·chains² (normal equations). */
-export function fitRestoreCost(samples: readonly { chains: number; rules: number; seconds: number }[], quadratic = true): RestoreCostModel {
-  const n = quadratic ? 4 : 3;
+/**
+ * Two stages, as the data asks: the small (partial-sync) restores give the fixed and per-rule
+ * costs; what the full restores cost beyond that is charged per chain and per chain².
+ */
+export function fitRestoreCostStaged(samples: readonly { chains: number; rules: number; seconds: number }[]): RestoreCostModel {
+  const small = samples.filter((s) => s.chains < 100);
+  const large = samples.filter((s) => s.chains >= 100);
+  const base = fitRestoreCost(small, false, [0, 1]);
+  const residual = large.map((s) => ({ ...s, seconds: s.seconds - base.fixed - base.perRule * s.rules }));
+  const extra = fitRestoreCost(residual, true, [2, 3]);
+  return { fixed: base.fixed, perRule: base.perRule, perChain: extra.perChain, perChainSquared: extra.perChainSquared };
+}
+
+/**
+ * Least-squares fit of seconds = fixed + perRule·rules + perChain·chains + perChainSquared·chains²
+ * with every coefficient ≥ 0 (a term whose best weight would be negative is dropped and the
+ * rest refitted), so the model never charges less for a bigger restore.
+ */
+export function fitRestoreCost(
+  samples: readonly { chains: number; rules: number; seconds: number }[],
+  quadratic = true,
+  /** The terms to fit (0 fixed, 1 perRule, 2 perChain, 3 perChainSquared); default all (or 0–2). */
+  terms?: readonly number[],
+): RestoreCostModel {
+  const features = (s: { chains: number; rules: number }) => [1, s.rules * 1e-5, s.chains * 1e-5, s.chains * s.chains * 1e-10];
+  const scale = [1, 1e-5, 1e-5, 1e-10];
+  let active = terms !== undefined ? [...terms] : quadratic ? [0, 1, 2, 3] : [0, 1, 2];
+  for (;;) {
+    const x = solve(samples.map(features).map((f) => active.map((i) => f[i]!)), samples.map((s) => s.seconds));
+    const worst = x.reduce((w, v, i) => (v < 0 && (w < 0 || v < x[w]!) ? i : w), -1);
+    if (worst < 0 || active.length === 1) {
+      const v = [0, 0, 0, 0];
+      active.forEach((k, i) => (v[k] = Math.max(0, x[i]!) * scale[k]!));
+      return { fixed: v[0]!, perRule: v[1]!, perChain: v[2]!, perChainSquared: v[3]! };
+    }
+    active = active.filter((_, i) => i !== worst);
+  }
+}
+
+/** The least-squares solution of rows·x ≈ y (normal equations, Gaussian elimination with pivoting). */
+function solve(rows: number[][], y: number[]): number[] {
+  const n = rows[0]?.length ?? 0;
   const a: number[][] = Array.from({ length: n }, () => new Array<number>(n).fill(0));
   const b = new Array<number>(n).fill(0);
-  // Scale the columns so the system is well conditioned.
-  const scale = [1, 1e-5, 1e-5, 1e-10].slice(0, n);
-  for (const s of samples) {
-    const x = [1, s.rules, s.chains, s.chains * s.chains].slice(0, n).map((v, i) => v * scale[i]!);
+  rows.forEach((r, k) => {
     for (let i = 0; i < n; i++) {
-      b[i]! += x[i]! * s.seconds;
-      for (let j = 0; j < n; j++) a[i]![j]! += x[i]! * x[j]!;
+      b[i]! += r[i]! * y[k]!;
+      for (let j = 0; j < n; j++) a[i]![j]! += r[i]! * r[j]!;
     }
-  }
+  });
   for (let c = 0; c < n; c++) {
     let p = c;
     for (let r = c + 1; r < n; r++) if (Math.abs(a[r]![c]!) > Math.abs(a[p]![c]!)) p = r;
@@ -85,6 +121,5 @@ export function fitRestoreCost(samples: readonly { chains: number; rules: number
     for (let k = r + 1; k < n; k++) s -= a[r]![k]! * x[k]!;
     x[r] = s / a[r]![r]!;
   }
-  const v = x.map((xi, i) => xi * scale[i]!);
-  return { fixed: v[0]!, perRule: v[1]!, perChain: v[2]!, perChainSquared: quadratic ? v[3]! : 0 };
+  return x;
 }

@@ -118,14 +118,87 @@ export interface ServicePortView {
 /** The default ClientIP affinity timeout (core/v1 DefaultClientIPServiceAffinitySeconds). */
 export const DEFAULT_AFFINITY_SECONDS = 10800;
 
+/**
+ * Parsed objects kept between syncs, keyed by object identity (informers hand the proxier the
+ * same object until it changes), so a sync after a small change re-reads only what changed.
+ * One cache belongs to one node name.
+ */
+export class ServicePortCache {
+  readonly slices = new WeakMap<EndpointSlice, ParsedSlice>();
+  readonly services = new WeakMap<Service, ParsedService>();
+  constructor(readonly nodeName: string) {}
+}
+
+interface ParsedSlice {
+  /** Per service port key: the slice's endpoints for it, deduplicated and sorted by "ip:port". */
+  readonly byPort: Map<string, EndpointInfo[]>;
+  readonly skipped: Skipped[];
+}
+interface ParsedService {
+  /** The service's ports without endpoints (endpoints: []). */
+  readonly ports: ServicePortInfo[];
+  readonly keys: string[];
+  readonly skipped: Skipped[];
+  /** The view object built for each port last time: reused while its endpoints are the same array. */
+  readonly last: (ServicePortInfo | null)[];
+}
+
 /** Builds the view for the proxier of node `nodeName`. Throws ProxyInputError on malformed objects. */
-export function buildServicePorts(snapshot: ProxySnapshot, nodeName: string): ServicePortView {
+export function buildServicePorts(snapshot: ProxySnapshot, nodeName: string, cache: ServicePortCache = new ServicePortCache(nodeName)): ServicePortView {
+  if (cache.nodeName !== nodeName) throw new RangeError(`the cache belongs to node ${cache.nodeName}, not ${nodeName}`);
   const skipped: Skipped[] = [];
-  const endpointsByPort = collectEndpoints(snapshot.endpointSlices, nodeName, skipped);
+  // Upstream walks a service's slices in name order; an endpoint seen twice keeps the ready copy.
+  const slices = snapshot.endpointSlices.slice().sort((a, b) => compareText(a.metadata?.name ?? '', b.metadata?.name ?? ''));
+  const perPort = new Map<string, EndpointInfo[][]>();
+  for (const slice of slices) {
+    let parsed = cache.slices.get(slice);
+    if (parsed === undefined) {
+      parsed = parseSlice(slice, nodeName);
+      cache.slices.set(slice, parsed);
+    }
+    for (const sk of parsed.skipped) skipped.push(sk);
+    for (const [key, eps] of parsed.byPort) {
+      const lists = perPort.get(key);
+      if (lists === undefined) perPort.set(key, [eps]);
+      else lists.push(eps);
+    }
+  }
   const ports: ServicePortInfo[] = [];
-  for (const svc of snapshot.services) collectServicePorts(svc, endpointsByPort, ports, skipped);
+  for (const svc of snapshot.services) {
+    let parsed = cache.services.get(svc);
+    if (parsed === undefined) {
+      const sk: Skipped[] = [];
+      const ps: ServicePortInfo[] = [];
+      collectServicePorts(svc, ps, sk);
+      parsed = { ports: ps, keys: ps.map((p) => portKey(p.name.namespace, p.name.name, p.name.port, p.protocol)), skipped: sk, last: ps.map(() => null) };
+      cache.services.set(svc, parsed);
+    }
+    for (const sk of parsed.skipped) skipped.push(sk);
+    for (let i = 0; i < parsed.ports.length; i++) {
+      const lists = perPort.get(parsed.keys[i]!);
+      const endpoints = lists === undefined ? EMPTY : lists.length === 1 ? lists[0]! : mergeEndpoints(lists);
+      // The same object as last sync when nothing of it changed: proxiers may compare by identity.
+      let sp = parsed.last[i]!;
+      if (sp === null || sp.endpoints !== endpoints) parsed.last[i] = sp = { ...parsed.ports[i]!, endpoints };
+      ports.push(sp);
+    }
+  }
   ports.sort((a, b) => compareText(a.nameString, b.nameString) || compareText(a.protocol, b.protocol));
   return { ports, skipped };
+}
+
+const EMPTY: readonly EndpointInfo[] = Object.freeze([]);
+
+/** Endpoints of one port from several slices: one per "ip:port" (the ready copy wins), sorted. */
+function mergeEndpoints(lists: readonly EndpointInfo[][]): EndpointInfo[] {
+  const set = new Map<string, EndpointInfo>();
+  for (const list of lists) {
+    for (const e of list) {
+      const prev = set.get(e.endpoint);
+      if (prev === undefined || (!prev.ready && e.ready)) set.set(e.endpoint, e);
+    }
+  }
+  return [...set.values()].sort((a, b) => compareText(a.endpoint, b.endpoint));
 }
 
 /** Whether traffic to any external destination (NodePort, externalIP, LB IP) is captured. */
@@ -231,77 +304,73 @@ function ipv4Field(text: unknown, object: string, field: string, skipped: Skippe
   throw new ProxyInputError(object, field, `${JSON.stringify(text)} is not an IP address`, src);
 }
 
-function collectEndpoints(slices: readonly EndpointSlice[], nodeName: string, skipped: Skipped[]): Map<string, EndpointInfo[]> {
-  // Upstream walks a service's slices in name order; an endpoint seen twice keeps the ready copy.
-  const sorted = slices.slice().sort((a, b) => compareText(a.metadata?.name ?? '', b.metadata?.name ?? ''));
+function parseSlice(slice: EndpointSlice, nodeName: string): ParsedSlice {
+  const skipped: Skipped[] = [];
   const sets = new Map<string, Map<string, EndpointInfo>>();
-  for (const slice of sorted) {
-    const object = objectName('EndpointSlice', slice.metadata);
-    if (slice.metadata === undefined || typeof slice.metadata.name !== 'string') {
-      throw new ProxyInputError(object, 'metadata.name', 'missing', slice);
+  const object = objectName('EndpointSlice', slice.metadata);
+  const done = (): ParsedSlice => {
+    const byPort = new Map<string, EndpointInfo[]>();
+    for (const [key, set] of sets) byPort.set(key, [...set.values()].sort((a, b) => compareText(a.endpoint, b.endpoint)));
+    return { byPort, skipped };
+  };
+  if (slice.metadata === undefined || typeof slice.metadata.name !== 'string') {
+    throw new ProxyInputError(object, 'metadata.name', 'missing', slice);
+  }
+  const svcName = slice.metadata.labels?.[SERVICE_NAME_LABEL];
+  if (svcName === undefined || svcName === '') {
+    skipped.push({ object, reason: `no ${SERVICE_NAME_LABEL} label` });
+    return done();
+  }
+  if (slice.addressType !== 'IPv4') {
+    if (slice.addressType === 'IPv6' || slice.addressType === 'FQDN') {
+      skipped.push({ object, reason: `addressType ${slice.addressType} is not used by an IPv4 proxier` });
+      return done();
     }
-    const svcName = slice.metadata.labels?.[SERVICE_NAME_LABEL];
-    if (svcName === undefined || svcName === '') {
-      skipped.push({ object, reason: `no ${SERVICE_NAME_LABEL} label` });
+    throw new ProxyInputError(object, 'addressType', `${JSON.stringify(slice.addressType)} is not IPv4, IPv6 or FQDN`, slice);
+  }
+  const ns = slice.metadata.namespace ?? 'default';
+  const ports = slice.ports ?? [];
+  const endpoints = slice.endpoints ?? [];
+  for (let pi = 0; pi < ports.length; pi++) {
+    const p = ports[pi]!;
+    if (p.port === undefined || p.port === null) {
+      skipped.push({ object, reason: `ports[${pi}] has no port number` });
       continue;
     }
-    if (slice.addressType !== 'IPv4') {
-      if (slice.addressType === 'IPv6' || slice.addressType === 'FQDN') {
-        skipped.push({ object, reason: `addressType ${slice.addressType} is not used by an IPv4 proxier` });
-        continue;
-      }
-      throw new ProxyInputError(object, 'addressType', `${JSON.stringify(slice.addressType)} is not IPv4, IPv6 or FQDN`, slice);
-    }
-    const ns = slice.metadata.namespace ?? 'default';
-    const ports = slice.ports ?? [];
-    const endpoints = slice.endpoints ?? [];
-    for (let pi = 0; pi < ports.length; pi++) {
-      const p = ports[pi]!;
-      if (p.port === undefined || p.port === null) {
-        skipped.push({ object, reason: `ports[${pi}] has no port number` });
-        continue;
-      }
-      const portNum = checkPort(p.port, object, `ports[${pi}].port`, slice);
-      const proto = checkProtocol(p.protocol, object, `ports[${pi}].protocol`, slice);
-      const key = portKey(ns, svcName, p.name ?? '', proto);
-      let set = sets.get(key);
-      if (set === undefined) sets.set(key, (set = new Map()));
-      for (let ei = 0; ei < endpoints.length; ei++) {
-        const ep = endpoints[ei]!;
-        const field = `endpoints[${ei}].addresses`;
-        if (!Array.isArray(ep.addresses)) throw new ProxyInputError(object, field, 'missing', slice);
-        if (ep.addresses.length === 0) continue; // upstream: an endpoint without addresses is skipped
-        const ip = ipv4Field(ep.addresses[0], object, `${field}[0]`, skipped, slice);
-        if (ip === null) continue;
-        const c = ep.conditions ?? {};
-        const ipText = formatIPv4(ip);
-        const info: EndpointInfo = {
-          ip,
-          ipText,
-          port: portNum,
-          endpoint: `${ipText}:${portNum}`,
-          isLocal: ep.nodeName !== undefined && ep.nodeName === nodeName,
-          ready: c.ready ?? true,
-          serving: c.serving ?? true,
-          terminating: c.terminating ?? false,
-          nodeName: ep.nodeName,
-          zone: ep.zone,
-        };
-        const prev = set.get(info.endpoint);
-        if (prev === undefined || (!prev.ready && info.ready)) set.set(info.endpoint, info);
-      }
+    const portNum = checkPort(p.port, object, `ports[${pi}].port`, slice);
+    const proto = checkProtocol(p.protocol, object, `ports[${pi}].protocol`, slice);
+    const key = portKey(ns, svcName, p.name ?? '', proto);
+    let set = sets.get(key);
+    if (set === undefined) sets.set(key, (set = new Map()));
+    for (let ei = 0; ei < endpoints.length; ei++) {
+      const ep = endpoints[ei]!;
+      const field = `endpoints[${ei}].addresses`;
+      if (!Array.isArray(ep.addresses)) throw new ProxyInputError(object, field, 'missing', slice);
+      if (ep.addresses.length === 0) continue; // upstream: an endpoint without addresses is skipped
+      const ip = ipv4Field(ep.addresses[0], object, `${field}[0]`, skipped, slice);
+      if (ip === null) continue;
+      const c = ep.conditions ?? {};
+      const ipText = formatIPv4(ip);
+      const info: EndpointInfo = {
+        ip,
+        ipText,
+        port: portNum,
+        endpoint: `${ipText}:${portNum}`,
+        isLocal: ep.nodeName !== undefined && ep.nodeName === nodeName,
+        ready: c.ready ?? true,
+        serving: c.serving ?? true,
+        terminating: c.terminating ?? false,
+        nodeName: ep.nodeName,
+        zone: ep.zone,
+      };
+      const prev = set.get(info.endpoint);
+      if (prev === undefined || (!prev.ready && info.ready)) set.set(info.endpoint, info);
     }
   }
-  const out = new Map<string, EndpointInfo[]>();
-  for (const [key, set] of sets) {
-    const list = [...set.values()];
-    list.sort((a, b) => compareText(a.endpoint, b.endpoint));
-    out.set(key, list);
-  }
-  return out;
+  return done();
 }
 
-function collectServicePorts(svc: Service, endpointsByPort: Map<string, EndpointInfo[]>, out: ServicePortInfo[], skipped: Skipped[]): void {
+function collectServicePorts(svc: Service, out: ServicePortInfo[], skipped: Skipped[]): void {
   const object = objectName('Service', svc.metadata);
   if (svc.metadata === undefined || typeof svc.metadata.name !== 'string' || svc.metadata.name === '') {
     throw new ProxyInputError(object, 'metadata.name', 'missing', svc);
@@ -407,7 +476,7 @@ function collectServicePorts(svc: Service, endpointsByPort: Map<string, Endpoint
       internalPolicyLocal: itp === 'Local',
       externalPolicyLocal,
       healthCheckNodePort: hcnp,
-      endpoints: endpointsByPort.get(portKey(ns, name, portName, protocol)) ?? [],
+      endpoints: EMPTY,
     });
   });
 }

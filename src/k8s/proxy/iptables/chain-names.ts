@@ -4,7 +4,13 @@
  * characters), as upstream's portProtoHash / servicePortEndpointChainName compute them.
  */
 
-import { createHash } from 'node:crypto';
+import * as crypto from 'node:crypto';
+
+/** SHA-256 of `text`: crypto.hash's one-shot form where Node has it (≥ 20.12), else a Hash object. */
+const sha256: (text: string) => Buffer =
+  typeof (crypto as { hash?: unknown }).hash === 'function'
+    ? (text) => (crypto as unknown as { hash(a: string, d: string, e: 'buffer'): Buffer }).hash('sha256', text, 'buffer')
+    : (text) => crypto.createHash('sha256').update(text, 'utf8').digest();
 
 export const KUBE_SERVICES = 'KUBE-SERVICES';
 export const KUBE_EXTERNAL_SERVICES = 'KUBE-EXTERNAL-SERVICES';
@@ -20,21 +26,24 @@ export const KUBE_FIREWALL = 'KUBE-FIREWALL';
 /** Prefixes of the chains a sync may delete when no longer used. */
 export const SERVICE_CHAIN_PREFIXES = ['KUBE-SVC-', 'KUBE-SVL-', 'KUBE-SEP-', 'KUBE-FW-', 'KUBE-EXT-'] as const;
 
-const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+/** RFC 4648 base32 alphabet as character codes. */
+const BASE32 = new Uint8Array([...'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567'].map((c) => c.charCodeAt(0)));
 
 /** The first 16 base32 characters of SHA-256(text): 80 bits, the first 10 bytes of the digest. */
 export function hash16(text: string): string {
-  const d = createHash('sha256').update(text, 'utf8').digest();
-  let out = '';
-  for (let g = 0; g < 2; g++) {
-    // 5 bytes → 8 characters
-    const o = g * 5;
-    const hi = d[o]!;
-    const lo = ((d[o + 1]! << 24) | (d[o + 2]! << 16) | (d[o + 3]! << 8) | d[o + 4]!) >>> 0;
-    const v = hi * 2 ** 32 + lo; // 40 bits, exact in a double
-    for (let i = 7; i >= 0; i--) out += BASE32[Math.floor(v / 2 ** (5 * i)) % 32];
-  }
-  return out;
+  const d = sha256(text);
+  // Two groups of 5 bytes → 8 characters each; 40 bits split as 8 + 32 to stay in int32 arithmetic.
+  const a0 = d[0]!;
+  const a1 = ((d[1]! << 24) | (d[2]! << 16) | (d[3]! << 8) | d[4]!) >>> 0;
+  const b0 = d[5]!;
+  const b1 = ((d[6]! << 24) | (d[7]! << 16) | (d[8]! << 8) | d[9]!) >>> 0;
+  const t = BASE32;
+  return String.fromCharCode(
+    t[a0 >>> 3]!, t[((a0 & 7) << 2) | (a1 >>> 30)]!, t[(a1 >>> 25) & 31]!, t[(a1 >>> 20) & 31]!,
+    t[(a1 >>> 15) & 31]!, t[(a1 >>> 10) & 31]!, t[(a1 >>> 5) & 31]!, t[a1 & 31]!,
+    t[b0 >>> 3]!, t[((b0 & 7) << 2) | (b1 >>> 30)]!, t[(b1 >>> 25) & 31]!, t[(b1 >>> 20) & 31]!,
+    t[(b1 >>> 15) & 31]!, t[(b1 >>> 10) & 31]!, t[(b1 >>> 5) & 31]!, t[b1 & 31]!,
+  );
 }
 
 /** KUBE-SVC-… from a service port name string and lowercase protocol. */

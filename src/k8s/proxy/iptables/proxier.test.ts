@@ -11,7 +11,7 @@ import { saveXtables } from '../../../iptables/save.js';
 import { xtablesOf } from '../../../iptables/ruleset.js';
 import { Network } from '../../../netns/network.js';
 import type { NetNamespace } from '../../../netns/namespace.js';
-import type { Service } from '../../api/types.js';
+import type { EndpointSlice, Service } from '../../api/types.js';
 import { defaultProxyConfig } from '../config.js';
 import type { ProxySnapshot } from '../service-ports.js';
 import { syntheticCluster } from '../synthetic.js';
@@ -97,7 +97,7 @@ describe('partial syncs', () => {
     const stateArb = fc.array(svcArb, { minLength: 3, maxLength: 3 });
     const build = (state: { eps: number[]; affinity: boolean; nodePort: boolean; local: boolean; present: boolean }[]): ProxySnapshot => {
       const services: Service[] = [];
-      const slices = [];
+      const slices: EndpointSlice[] = [];
       state.forEach((s, i) => {
         if (!s.present) return;
         services.push(

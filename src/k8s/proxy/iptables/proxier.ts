@@ -7,10 +7,12 @@
  * services are walked in name order where upstream walks a Go map.
  */
 
+import { TextSink } from '../../../iptables/save.js';
 import { formatIPv4, networkOf, parseCidr, parseIPv4 } from '../../../packet/address.js';
 import { FULL_SYNC_PERIOD_MS, masqueradeMarkText, type ProxyConfig } from '../config.js';
 import {
   buildServicePorts,
+  ServicePortCache,
   categorizeEndpoints,
   externallyAccessible,
   usesClusterEndpoints,
@@ -21,7 +23,7 @@ import {
   type Skipped,
 } from '../service-ports.js';
 import {
-  endpointChainName,
+  hash16,
   isServiceChainName,
   KUBE_EXTERNAL_SERVICES,
   KUBE_FIREWALL,
@@ -31,10 +33,6 @@ import {
   KUBE_POSTROUTING,
   KUBE_PROXY_FIREWALL,
   KUBE_SERVICES,
-  serviceChainName,
-  serviceExternalChainName,
-  serviceFirewallChainName,
-  serviceLocalChainName,
 } from './chain-names.js';
 
 /** A rule kube-proxy keeps at the top of a built-in chain (EnsureChain + EnsureRule Prepend). */
@@ -98,25 +96,20 @@ const GENERATIONS: Record<ProxyConfig['generation'], Generation> = {
   '1.12': { nameString: (sp) => `${sp.name.namespace}/${sp.name.name}:${sp.name.port}`, probabilityDecimals: 5, hostSuffix: '/32' },
 };
 
-/** Lines of one table section, with a line count. */
+/** Lines of one table section, with a line count (joined into chunks as they come, so few strings live long). */
 class LineBuffer {
-  private parts: string[] = [];
+  private readonly sink = new TextSink();
   lines = 0;
   write(line: string): void {
-    this.parts.push(line);
+    this.sink.append(line);
+    this.sink.append('\n');
     this.lines++;
   }
   text(): string {
-    return this.parts.length === 0 ? '' : this.parts.join('\n') + '\n';
+    return this.sink.toString();
   }
 }
 
-/** A buffer that only counts (upstream's DiscardLineBuffer for skipped services). */
-class DiscardBuffer extends LineBuffer {
-  override write(): void {
-    this.lines++;
-  }
-}
 
 function q(text: string): string {
   return `"${text}"`;
@@ -133,8 +126,14 @@ export class IptablesProxier {
   private needFullSync = true;
   private lastFullSyncMs = Number.NEGATIVE_INFINITY;
   private lastCleanupMs = Number.NEGATIVE_INFINITY;
-  private fingerprints = new Map<string, string>();
-  private activeNatChains = new Set<string>();
+  /** The last sync's view objects, by identity and by "name/protocol", and port counts per service. */
+  private lastPorts = new Set<ServicePortInfo>();
+  private lastByName = new Map<string, ServicePortInfo>();
+  private lastPortsPerService = new Map<string, number>();
+  /** Which service ("ns/name") owns each per-service nat chain the node holds, kept across syncs. */
+  private readonly owner = new Map<string, string>();
+  private readonly chainsOf = new Map<string, string[]>();
+  private readonly cache: ServicePortCache;
 
   constructor(readonly cfg: ProxyConfig) {
     this.gen = GENERATIONS[cfg.generation];
@@ -145,6 +144,29 @@ export class IptablesProxier {
       this.clusterCIDR = `${formatIPv4(networkOf(c.addr, c.prefixLen))}/${c.prefixLen}`;
     }
     this.nodeIP = cfg.nodeIPs.length > 0 ? parseIPv4(cfg.nodeIPs[0]!) : null;
+    this.cache = new ServicePortCache(cfg.nodeName);
+  }
+
+  /** hash16 of `key` (per-port results are kept in `perPort`, as upstream keeps them in its infos). */
+  private hash(key: string): string {
+    return hash16(key);
+  }
+  private sepName(name: string, proto: string, endpoint: string): string {
+    return 'KUBE-SEP-' + this.hash(name + proto + endpoint);
+  }
+
+  /** Per service-port view object (reused by the view while unchanged): its categorized endpoints and chain names. */
+  private readonly perPort = new WeakMap<ServicePortInfo, PortNames>();
+  private portNames(sp: ServicePortInfo, name: string, proto: string): PortNames {
+    let n = this.perPort.get(sp);
+    if (n === undefined) {
+      const cat = categorizeEndpoints(sp);
+      const seps = new Map<EndpointInfo, string>();
+      for (const e of cat.allReachable) seps.set(e, this.sepName(name, proto, e.endpoint));
+      n = { cat, hash: this.hash(name + proto), seps };
+      this.perPort.set(sp, n);
+    }
+    return n;
   }
 
   /** Marks the last sync as failed (its restore did not load): the next sync is a full one. */
@@ -154,35 +176,53 @@ export class IptablesProxier {
 
   /** The chains of the nat table the last sync left in place. */
   natChains(): ReadonlySet<string> {
-    return this.activeNatChains;
+    return new Set(this.owner.keys());
   }
 
   /** Generates the rules for `snapshot`. Throws ProxyInputError on malformed objects. */
   sync(snapshot: ProxySnapshot, opts: SyncOptions = {}): IptablesSyncResult {
-    const view = buildServicePorts(snapshot, this.cfg.nodeName);
+    const view = buildServicePorts(snapshot, this.cfg.nodeName, this.cache);
     const now = opts.nowMs;
     const full =
       opts.full === true || this.needFullSync || this.cfg.generation === '1.12' || (now !== undefined && now - this.lastFullSyncMs > FULL_SYNC_PERIOD_MS);
 
     // Which services changed since the last sync (partial syncs rewrite only their chains).
-    const fingerprints = new Map<string, string>();
-    for (const sp of view.ports) fingerprints.set(sp.serviceKey, (fingerprints.get(sp.serviceKey) ?? '') + fingerprint(sp));
+    // A service is unchanged when its port objects are the ones of the last sync (the view
+    // reuses them while nothing changed), or else when their content is the same.
+    const ports = new Set<ServicePortInfo>();
+    const byName = new Map<string, ServicePortInfo>();
+    const portsPerService = new Map<string, number>();
     const changed = new Set<string>();
-    for (const [k, f] of fingerprints) if (this.fingerprints.get(k) !== f) changed.add(k);
-    for (const k of this.fingerprints.keys()) if (!fingerprints.has(k)) changed.add(k);
+    for (const sp of view.ports) {
+      ports.add(sp);
+      const id = `${sp.nameString}/${sp.protocol}`;
+      byName.set(id, sp);
+      portsPerService.set(sp.serviceKey, (portsPerService.get(sp.serviceKey) ?? 0) + 1);
+      if (this.lastPorts.has(sp)) continue;
+      const old = this.lastByName.get(id);
+      if (old === undefined || fingerprint(old) !== fingerprint(sp)) changed.add(sp.serviceKey);
+    }
+    for (const [k, n] of this.lastPortsPerService) if (portsPerService.get(k) !== n) changed.add(k);
+    for (const k of portsPerService.keys()) if (!this.lastPortsPerService.has(k)) changed.add(k);
 
-    const existing = opts.existingNatChains !== undefined ? new Set(opts.existingNatChains) : this.activeNatChains;
-    const out = this.cfg.generation === '1.12' ? this.write112(view.ports) : this.writeCurrent(view.ports, full, changed, existing, now);
+    const existing: Iterable<string> = opts.existingNatChains ?? [...this.owner.keys()];
+    const out = this.cfg.generation === '1.12' ? this.write112(view.ports, existing) : this.writeCurrent(view.ports, full, changed, existing, now);
 
-    this.fingerprints = fingerprints;
-    this.activeNatChains = out.active;
+    this.lastPorts = ports;
+    this.lastByName = byName;
+    this.lastPortsPerService = portsPerService;
+    if (out.active !== null) {
+      this.owner.clear();
+      this.chainsOf.clear();
+      for (const c of out.active) this.owner.set(c, '');
+    }
     this.needFullSync = false;
     if (full && now !== undefined) this.lastFullSyncMs = now;
     return {
       text: out.text,
       full,
       jumps: full ? this.jumpRules() : [],
-      stats: { ...out.stats, changedServices: full ? fingerprints.size : changed.size },
+      stats: { ...out.stats, changedServices: full ? portsPerService.size : changed.size },
       skipped: view.skipped,
     };
   }
@@ -232,16 +272,26 @@ export class IptablesProxier {
 
   // ---- the current proxier -----------------------------------------------------------
 
-  private writeCurrent(ports: readonly ServicePortInfo[], full: boolean, changed: Set<string>, existing: ReadonlySet<string>, now: number | undefined) {
+  private writeCurrent(ports: readonly ServicePortInfo[], full: boolean, changed: Set<string>, existing: Iterable<string>, now: number | undefined) {
     const cfg = this.cfg;
     const mark = this.mark;
     const filterChains = new LineBuffer();
     const filterRules = new LineBuffer();
     const natChainsAll = new LineBuffer();
     const natRulesAll = new LineBuffer();
-    const skippedChains = new DiscardBuffer();
-    const skippedRules = new DiscardBuffer();
-    const active = new Set<string>();
+    // Chain ownership: a full sync records every service's chains afresh; a partial one
+    // forgets the chains of the services it rewrites (or that are gone) and records their new ones.
+    const owner = this.owner;
+    const chainsOf = this.chainsOf;
+    if (full) {
+      owner.clear();
+      chainsOf.clear();
+    } else {
+      for (const k of changed) {
+        for (const c of chainsOf.get(k) ?? []) owner.delete(c);
+        chainsOf.delete(k);
+      }
+    }
 
     for (const c of [KUBE_SERVICES, KUBE_EXTERNAL_SERVICES, KUBE_FORWARD, KUBE_NODEPORTS, KUBE_PROXY_FIREWALL]) filterChains.write(`:${c} - [0:0]`);
     for (const c of [KUBE_SERVICES, KUBE_NODEPORTS, KUBE_POSTROUTING, KUBE_MARK_MASQ]) natChainsAll.write(`:${c} - [0:0]`);
@@ -266,11 +316,13 @@ export class IptablesProxier {
     for (const sp of ports) {
       const proto = sp.protocol.toLowerCase();
       const name = sp.nameString;
-      const { cluster, local, allReachable, hasAny } = categorizeEndpoints(sp);
-      const clusterChain = serviceChainName(name, proto);
-      const localChain = serviceLocalChainName(name, proto);
-      const extChain = serviceExternalChainName(name, proto);
-      const fwChain = serviceFirewallChainName(name, proto);
+      const names = this.portNames(sp, name, proto);
+      const { cluster, local, allReachable, hasAny } = names.cat;
+      const h = names.hash;
+      const clusterChain = 'KUBE-SVC-' + h;
+      const localChain = 'KUBE-SVL-' + h;
+      const extChain = 'KUBE-EXT-' + h;
+      const fwChain = 'KUBE-FW-' + h;
       const usesClusterChain = cluster.length > 0 && usesClusterEndpoints(sp);
       const usesLocalChain = local.length > 0 && usesLocalEndpoints(sp);
       let internalChain = clusterChain;
@@ -308,8 +360,8 @@ export class IptablesProxier {
       const dport = `--dport ${sp.port}`;
       const mp = `-m ${proto} -p ${proto}`;
 
-      let natChains = natChainsAll;
-      let natRules = natRulesAll;
+      const natChains = natChainsAll;
+      const natRules = natRulesAll;
       if (hasInternal) {
         natRules.write(`-A ${KUBE_SERVICES} -m comment --comment ${q(`${name} cluster IP`)} ${mp} -d ${sp.clusterIPText} ${dport} -j ${internalChain}`);
       } else {
@@ -351,10 +403,15 @@ export class IptablesProxier {
         );
       }
 
-      if (!full && !changed.has(sp.serviceKey)) {
-        natChains = skippedChains;
-        natRules = skippedRules;
-      }
+      // Unchanged since the last sync: its chains stay as they are (upstream writes them to a
+      // discarding buffer) and stay recorded as in use.
+      if (!full && !changed.has(sp.serviceKey)) continue;
+      let mine = chainsOf.get(sp.serviceKey);
+      if (mine === undefined) chainsOf.set(sp.serviceKey, (mine = []));
+      const own = (c: string) => {
+        owner.set(c, sp.serviceKey);
+        mine.push(c);
+      };
       if (hasInternal) {
         const args = `-m comment --comment ${q(`${name} cluster IP`)} ${mp} -d ${sp.clusterIPText} ${dport}`;
         if (cfg.masqueradeAll) natRules.write(`-A ${internalChain} ${args} -j ${KUBE_MARK_MASQ}`);
@@ -362,7 +419,7 @@ export class IptablesProxier {
       }
       if (usesExtChain) {
         natChains.write(`:${extChain} - [0:0]`);
-        active.add(extChain);
+        own(extChain);
         if (!sp.externalPolicyLocal) {
           natRules.write(`-A ${extChain} -m comment --comment ${q(`masquerade traffic for ${name} external destinations`)} -j ${KUBE_MARK_MASQ}`);
         } else {
@@ -380,7 +437,7 @@ export class IptablesProxier {
       }
       if (usesFwChain) {
         natChains.write(`:${fwChain} - [0:0]`);
-        active.add(fwChain);
+        own(fwChain);
         const args = `-A ${fwChain} -m comment --comment ${q(`${name} loadbalancer IP`)}`;
         let allowFromNode = false;
         for (const cidr of sp.loadBalancerSourceRanges) {
@@ -393,18 +450,18 @@ export class IptablesProxier {
       }
       if (usesClusterChain) {
         natChains.write(`:${clusterChain} - [0:0]`);
-        active.add(clusterChain);
+        own(clusterChain);
         this.writeServiceToEndpoints(natRules, sp, name, proto, clusterChain, cluster, large);
       }
       if (usesLocalChain) {
         natChains.write(`:${localChain} - [0:0]`);
-        active.add(localChain);
+        own(localChain);
         this.writeServiceToEndpoints(natRules, sp, name, proto, localChain, local, large);
       }
       for (const ep of allReachable) {
-        const sep = endpointChainName(name, proto, ep.endpoint);
+        const sep = this.sepName(name, proto, ep.endpoint);
         natChains.write(`:${sep} - [0:0]`);
-        active.add(sep);
+        own(sep);
         const head = large ? `-A ${sep}` : `-A ${sep} -m comment --comment ${name}`;
         natRules.write(`${head} -s ${ep.ipText} -j ${KUBE_MARK_MASQ}`);
         const recent = sp.sessionAffinityClientIP ? ` -m recent --name ${sep} --set` : '';
@@ -414,17 +471,17 @@ export class IptablesProxier {
 
     let deleted = 0;
     if (!large || now === undefined || now - this.lastCleanupMs > cfg.syncPeriodMs) {
-      const stale = [...existing].filter((c) => !active.has(c) && isServiceChainName(c)).sort();
+      const stale: string[] = [];
+      for (const c of existing) if (!owner.has(c) && isServiceChainName(c)) stale.push(c);
+      stale.sort();
       for (const c of stale) {
         natChainsAll.write(`:${c} - [0:0]`);
         natRulesAll.write(`-X ${c}`);
         deleted++;
       }
       if (now !== undefined) this.lastCleanupMs = now;
-    } else {
-      // Large clusters skip the cleanup between sync periods; stale chains stay (and stay ours).
-      for (const c of existing) if (isServiceChainName(c) && !active.has(c)) active.add(c);
     }
+    // (Large clusters skip the cleanup between sync periods: stale chains stay until the next one.)
 
     const npComment = '-m comment --comment "kubernetes service nodeports; NOTE: this must be the last rule in this chain"';
     if (cfg.nodePortAddresses.length === 0) {
@@ -444,7 +501,7 @@ export class IptablesProxier {
     const text = `*filter\n${filterChains.text()}${filterRules.text()}COMMIT\n*nat\n${natChainsAll.text()}${natRulesAll.text()}COMMIT\n`;
     return {
       text,
-      active,
+      active: null,
       stats: {
         services: ports.length,
         endpoints: totalEndpoints,
@@ -469,7 +526,7 @@ export class IptablesProxier {
   ): void {
     if (sp.sessionAffinityClientIP) {
       for (const ep of endpoints) {
-        const sep = endpointChainName(name, proto, ep.endpoint);
+        const sep = this.sepName(name, proto, ep.endpoint);
         const c = large ? '' : ` -m comment --comment ${q(`${name} -> ${ep.endpoint}`)}`;
         rules.write(`-A ${chain}${c} -m recent --name ${sep} --rcheck --seconds ${sp.stickyMaxAgeSeconds} --reap -j ${sep}`);
       }
@@ -477,7 +534,7 @@ export class IptablesProxier {
     const n = endpoints.length;
     for (let i = 0; i < n; i++) {
       const ep = endpoints[i]!;
-      const sep = endpointChainName(name, proto, ep.endpoint);
+      const sep = this.sepName(name, proto, ep.endpoint);
       const c = large ? '' : ` -m comment --comment ${q(`${name} -> ${ep.endpoint}`)}`;
       const stat = i < n - 1 ? ` -m statistic --mode random --probability ${this.probability(n - i)}` : '';
       rules.write(`-A ${chain}${c}${stat} -j ${sep}`);
@@ -495,7 +552,7 @@ export class IptablesProxier {
 
   // ---- kube-proxy v1.12 ----------------------------------------------------------------
 
-  private write112(ports: readonly ServicePortInfo[]) {
+  private write112(ports: readonly ServicePortInfo[], existing: Iterable<string>) {
     const cfg = this.cfg;
     const mark = this.mark;
     const s = this.gen.hostSuffix;
@@ -521,7 +578,7 @@ export class IptablesProxier {
       }
       // v1.12 used ready endpoints only.
       const eps = sp.endpoints.filter((e) => e.ready);
-      const svcChain = serviceChainName(name, proto);
+      const svcChain = 'KUBE-SVC-' + this.hash(name + proto);
       const has = eps.length > 0;
       if (has) {
         natChains.write(`:${svcChain} - [0:0]`);
@@ -549,7 +606,7 @@ export class IptablesProxier {
         }
       }
       if (!has) continue;
-      const seps = eps.map((e) => endpointChainName(name, proto, e.endpoint));
+      const seps = eps.map((e) => this.sepName(name, proto, e.endpoint));
       for (const sep of seps) {
         natChains.write(`:${sep} - [0:0]`);
         active.add(sep);
@@ -570,7 +627,9 @@ export class IptablesProxier {
     }
     // v1.12 always rewrote everything: chains it no longer uses are flushed and deleted.
     let deleted = 0;
-    for (const c of [...this.activeNatChains].filter((c) => !active.has(c) && isServiceChainName(c)).sort()) {
+    const stale: string[] = [];
+    for (const c of existing) if (!active.has(c) && isServiceChainName(c)) stale.push(c);
+    for (const c of stale.sort()) {
       natChains.write(`:${c} - [0:0]`);
       natRules.write(`-X ${c}`);
       deleted++;
@@ -603,6 +662,15 @@ export class IptablesProxier {
       },
     };
   }
+}
+
+/** What a service port's rules need that stays the same while the port's view object does. */
+interface PortNames {
+  readonly cat: ReturnType<typeof categorizeEndpoints>;
+  /** hash16(name + protocol): the SVC/SVL/EXT/FW suffix. */
+  readonly hash: string;
+  /** KUBE-SEP-… of every reachable endpoint. */
+  readonly seps: Map<EndpointInfo, string>;
 }
 
 /** Whether --nodeport-addresses lets NodePorts work on 127.0.0.1 (empty = all addresses). */

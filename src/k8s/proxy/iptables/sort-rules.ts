@@ -4,13 +4,16 @@
  * walked in, keeping related rules' relative order. Tables by name; chains KUBE-NODEPORTS,
  * KUBE-SERVICES, then KUBE-* alphabetically, then the rest; each chain's rules in written
  * order, except KUBE-NODEPORTS and KUBE-SERVICES, stably sorted by the service name in
- * their comment (the nat KUBE-SERVICES "must be the last rule" rule stays last).
+ * their comment (the nat KUBE-SERVICES "must be the last rule" rule stays last); chain
+ * deletions (`-X`) after all rules, in chain order.
  */
 
 interface DumpChain {
   name: string;
   header: string;
   rules: string[];
+  /** Whether the dump deletes the chain (`-X NAME`). */
+  deleted: boolean;
 }
 
 /** The service name a rule's comment starts with ("ns/svc" of "ns/svc:p80 cluster IP"), or null. */
@@ -43,14 +46,15 @@ export function sortIPTablesRules(text: string): string {
     else if (line === 'COMMIT') cur = null;
     else if (line.startsWith(':')) {
       const name = line.slice(1, line.indexOf(' '));
-      const c = { name, header: line, rules: [] };
+      const c = { name, header: line, rules: [], deleted: false };
       cur.chains.push(c);
       cur.byName.set(name, c);
     } else if (line.startsWith('-A ') || line.startsWith('-X ')) {
       const name = line.split(' ')[1]!;
       const c = cur.byName.get(name);
       if (c === undefined) throw new Error(`line ${i + 1}: chain ${name} was not declared`);
-      c.rules.push(line);
+      if (line.startsWith('-X ')) c.deleted = true;
+      else c.rules.push(line);
     } else throw new Error(`line ${i + 1}: unexpected ${JSON.stringify(line)}`);
   }
   tables.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
@@ -78,6 +82,7 @@ export function sortIPTablesRules(text: string): string {
     out += `*${t.name}\n`;
     for (const c of t.chains) out += c.header + '\n';
     for (const c of t.chains) for (const r of c.rules) out += r + '\n';
+    for (const c of t.chains) if (c.deleted) out += `-X ${c.name}\n`;
     out += 'COMMIT\n';
   }
   return out;
