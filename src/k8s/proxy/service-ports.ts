@@ -206,9 +206,13 @@ export function externallyAccessible(sp: ServicePortInfo): boolean {
   return sp.nodePort !== 0 || sp.loadBalancerVIPs.length !== 0 || sp.externalIPs.length !== 0;
 }
 
-/** Whether some traffic to this port uses the cluster-wide endpoint set. */
+/**
+ * Whether some traffic to this port uses the cluster-wide endpoint set: internal traffic under
+ * Cluster policy, or any external traffic at all — even under external Local policy, where the
+ * cluster chain serves the short circuit for traffic from pods and the node itself.
+ */
 export function usesClusterEndpoints(sp: ServicePortInfo): boolean {
-  return !sp.internalPolicyLocal || (externallyAccessible(sp) && !sp.externalPolicyLocal);
+  return !sp.internalPolicyLocal || externallyAccessible(sp);
 }
 
 /** Whether some traffic to this port uses only this node's endpoints. */
@@ -441,7 +445,9 @@ function collectServicePorts(svc: Service, out: ServicePortInfo[], skipped: Skip
   const etp = spec.externalTrafficPolicy ?? 'Cluster';
   if (itp !== 'Cluster' && itp !== 'Local') throw new ProxyInputError(object, 'spec.internalTrafficPolicy', `${JSON.stringify(itp)} is not Cluster or Local`, svc);
   if (etp !== 'Cluster' && etp !== 'Local') throw new ProxyInputError(object, 'spec.externalTrafficPolicy', `${JSON.stringify(etp)} is not Cluster or Local`, svc);
-  const externalPolicyLocal = etp === 'Local' && (type === 'NodePort' || type === 'LoadBalancer');
+  // ExternalPolicyLocal: Local matters wherever the Service is reachable from outside, which
+  // includes a ClusterIP Service with externalIPs.
+  const externalPolicyLocal = etp === 'Local' && (type === 'NodePort' || type === 'LoadBalancer' || (spec.externalIPs?.length ?? 0) > 0);
   const hcnp = externalPolicyLocal && spec.healthCheckNodePort !== undefined ? checkPort(spec.healthCheckNodePort, object, 'spec.healthCheckNodePort', svc) : 0;
 
   const ports = spec.ports ?? [];
