@@ -116,7 +116,12 @@ describe(`DNAT properties (kube-proxy ${MODE} mode, ${RUNS} clusters each${LONG 
   const ipvs = modeAvailable('ipvs');
   test.skipIf(!ipvs.ok)(`6: iptables and IPVS modes agree on which endpoints each client can reach${ipvs.ok ? '' : ` — skipped: IPVS mode does not build yet (${ipvs.why})`}`, () => {
     fc.assert(
-      fc.property(arbClusterSpec({ ...LIMITS, maxServices: 6 }), arbPicks, arbSeed, (spec, picks, seed) => {
+      fc.property(arbClusterSpec({ ...LIMITS, maxServices: 6 }), arbPicks, arbSeed, (generated, picks, seed) => {
+        // The generator's externalIPs are node addresses. IPVS mode binds every externalIP to
+        // kube-ipvs0 on every node, so such an address becomes local on all the others and the
+        // node that owns it (its VXLAN VTEP) is unreachable from them — what the real IPVS mode
+        // does too. The modes are compared on Services without externalIPs.
+        const spec = { ...generated, services: generated.services.map((s) => ({ ...s, externalIP: false })) };
         const wi = buildWorld(spec, 'iptables', seed);
         const wv = buildWorld(spec, 'ipvs', seed);
         for (const p of picks) {
