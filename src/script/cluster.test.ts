@@ -31,6 +31,15 @@ describe('scenarios on a cluster', () => {
     expect(out).toMatch(/sock-shop\/front-end → Service sock-shop\/orders .*\(client: connected\)/);
   });
 
+  it('metrics NODE prints the node\'s kube-proxy histograms in the Prometheus format, counting its syncs', () => {
+    const file = example('cluster.yaml');
+    const out = renderCapture(runScenario(`cluster ${file}\nmetrics worker1\n`, { file: example('m.sh') }));
+    const count = Number(/^kubeproxy_sync_proxy_rules_duration_seconds_count\{ip_family="IPv4"\} (\d+)$/m.exec(out)![1]);
+    expect(count).toBeGreaterThanOrEqual(2); // the initial sync and the one that wrote sock-shop
+    expect(out).toContain('# TYPE kubeproxy_network_programming_duration_seconds histogram\n');
+    expect(() => runScenario(`cluster ${file}\nmetrics nosuch\n`, { file: 's.sh' })).toThrow('s.sh:2: metrics: no node "nosuch" (nodes: master, worker1, worker2, worker3)');
+  });
+
   it('refuses kubectl without a cluster, naming the line', () => {
     expect(() => runScenario('ip netns add a\nkubectl get pods\n', { file: 's.sh' })).toThrow('s.sh:2: kubectl needs a cluster: start the scenario with `cluster FILE`');
   });

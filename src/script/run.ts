@@ -10,6 +10,7 @@ import type { BranchOracle } from '../sim/random.js';
 import { Cluster, ClusterError } from '../k8s/cluster/cluster.js';
 import { ClusterConfigError, readClusterConfig } from '../k8s/cluster/config.js';
 import { ManifestError } from '../k8s/api/manifest.js';
+import { formatMetrics } from '../k8s/proxy/metrics.js';
 import { resolveFrom, resolveTo, sourceFor, summarize, TraceError } from '../k8s/cluster/trace.js';
 import { dispatch } from './commands.js';
 import { ScriptError, type Command, type ScriptContext } from './context.js';
@@ -152,6 +153,9 @@ class ScenarioRunner {
       case 'request':
         this.request(argv, cmd);
         return;
+      case 'metrics':
+        this.metrics(ns, argv, cmd);
+        return;
       default:
         dispatch(this.context(ns), argv, cmd);
     }
@@ -238,6 +242,16 @@ class ScenarioRunner {
       throw e;
     }
     this.net = this.cluster.net;
+  }
+
+  /** `metrics NODE`: the node's kube-proxy metrics as its /metrics endpoint (port 10249) serves them. */
+  private metrics(ns: NetNamespace, argv: string[], cmd: Command): void {
+    if (argv.length !== 2) this.error(cmd, 'usage: metrics NODE');
+    const cluster = this.cluster;
+    if (cluster === null) this.error(cmd, 'metrics needs a cluster: start the scenario with `cluster FILE`');
+    const proxy = cluster.proxies.get(argv[1]!);
+    if (proxy === undefined) this.error(cmd, `metrics: no node "${argv[1]}" (nodes: ${[...cluster.proxies.keys()].join(', ')})`);
+    this.context(ns).out(formatMetrics(proxy.loop.metrics));
   }
 
   /** `request FROM TO[:PORT] [tcp|udp|icmp]`: one request, named as `dpsim trace` names its ends; prints where it ended. */
