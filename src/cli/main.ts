@@ -11,6 +11,7 @@ import { renderJson, renderText } from './render.js';
 import { verify } from './verify.js';
 import { registerClusterCommands } from './cluster-commands.js';
 import { registerKubeProxyCommand } from './kube-proxy.js';
+import { registerBenchCommand } from './bench.js';
 
 const EXIT_SCENARIO = 1;
 const EXIT_USAGE = 2;
@@ -97,6 +98,7 @@ function program(): Command {
     });
   registerClusterCommands(cmd);
   registerKubeProxyCommand(cmd);
+  registerBenchCommand(cmd);
   return cmd;
 }
 
