@@ -40,6 +40,17 @@ describe('scenarios on a cluster', () => {
     expect(() => runScenario(`cluster ${file}\nmetrics nosuch\n`, { file: 's.sh' })).toThrow('s.sh:2: metrics: no node "nosuch" (nodes: master, worker1, worker2, worker3)');
   });
 
+  it('a node going down: its endpoint stays until the 40 s grace period, then leaves the Service; it returns with the node', () => {
+    const out = run('node-down.sh');
+    const eps = out.split('\n').filter((l) => l.startsWith('orders '));
+    expect(eps[0]).toMatch(/^orders +10\.244\.1\.23:80,10\.244\.2\.12:80,10\.244\.3\.29:80 /);
+    expect(eps[1]).toMatch(/^orders +10\.244\.2\.12:80,10\.244\.3\.29:80 /);
+    expect(eps[2]).toMatch(/^orders +10\.244\.1\.23:80,10\.244\.2\.12:80,10\.244\.3\.29:80 /);
+    expect(out).toMatch(/^worker1 +NotReady /m);
+    // kube-proxy rewrote the chain with the two endpoints left: 1/2, then the rest.
+    expect(out.match(/--probability [\d.]+/g)).toEqual(['--probability 0.50000000000']);
+  });
+
   it('refuses kubectl without a cluster, naming the line', () => {
     expect(() => runScenario('ip netns add a\nkubectl get pods\n', { file: 's.sh' })).toThrow('s.sh:2: kubectl needs a cluster: start the scenario with `cluster FILE`');
   });

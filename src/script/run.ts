@@ -11,6 +11,7 @@ import { Cluster, ClusterError } from '../k8s/cluster/cluster.js';
 import { ClusterConfigError, readClusterConfig } from '../k8s/cluster/config.js';
 import { ManifestError } from '../k8s/api/manifest.js';
 import { formatMetrics } from '../k8s/proxy/metrics.js';
+import { nodeDown, nodeUp } from '../k8s/cluster/node-events.js';
 import { resolveFrom, resolveTo, sourceFor, summarize, TraceError } from '../k8s/cluster/trace.js';
 import { dispatch } from './commands.js';
 import { ScriptError, type Command, type ScriptContext } from './context.js';
@@ -96,7 +97,7 @@ class ScenarioRunner {
         continue;
       }
       // A pipeline: the command's output goes into a buffer, then through the filters.
-      if (['listen', 'probe', 'sleep', 'cluster', 'request'].includes(cmd.argv[0]!)) this.error(cmd, `"${cmd.argv[0]}" prints nothing to pipe: it cannot start a pipeline`);
+      if (['listen', 'probe', 'sleep', 'cluster', 'request', 'node'].includes(cmd.argv[0]!)) this.error(cmd, `"${cmd.argv[0]}" prints nothing to pipe: it cannot start a pipeline`);
       this.piped = '';
       try {
         this.execute(this.net.root, cmd.argv, cmd);
@@ -155,6 +156,9 @@ class ScenarioRunner {
         return;
       case 'metrics':
         this.metrics(ns, argv, cmd);
+        return;
+      case 'node':
+        this.nodeEvent(argv, cmd);
         return;
       default:
         dispatch(this.context(ns), argv, cmd);
@@ -242,6 +246,16 @@ class ScenarioRunner {
       throw e;
     }
     this.net = this.cluster.net;
+  }
+
+  /** `node down|up NAME`: a node leaves the network (and, after the grace period, the endpoints) or comes back. */
+  private nodeEvent(argv: string[], cmd: Command): void {
+    const cluster = this.cluster;
+    if (cluster === null) this.error(cmd, 'node needs a cluster: start the scenario with `cluster FILE`');
+    const [, what, name] = argv;
+    if (argv.length !== 3 || (what !== 'down' && what !== 'up')) this.error(cmd, 'usage: node down|up NAME');
+    const ok = what === 'down' ? nodeDown(cluster, name!) : nodeUp(cluster, name!);
+    if (!ok) this.error(cmd, `node: no node "${name}" (nodes: ${[...cluster.proxies.keys()].join(', ')})`);
   }
 
   /** `metrics NODE`: the node's kube-proxy metrics as its /metrics endpoint (port 10249) serves them. */

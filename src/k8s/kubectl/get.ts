@@ -176,7 +176,8 @@ function podStatus(pod: Pod): string {
 
 function nodeStatus(node: Node): string {
   const ready = node.status?.conditions?.find((c) => c.type === 'Ready');
-  const parts = [ready === undefined ? 'Unknown' : ready.status === 'True' ? 'Ready' : ready.status === 'False' ? 'NotReady' : 'Unknown'];
+  // printNode: Ready when the condition is True, NotReady for False and Unknown alike; Unknown only without one.
+  const parts = [ready === undefined ? 'Unknown' : ready.status === 'True' ? 'Ready' : 'NotReady'];
   if (node.spec?.unschedulable) parts.push('SchedulingDisabled');
   return parts.join(',');
 }
