@@ -152,6 +152,22 @@ n1 veth1 out icmp 10.244.1.2 > 10.244.1.2 echo request
 p1 eth0 in icmp 10.244.1.2 > 10.244.1.2 echo request
 `;
 
+/** Records, per IPv4 ICMP packet at each hook, the bridge ports br_netfilter handed over (nf_bridge_info). */
+class PhysdevRecorder implements NetfilterHook {
+  readonly priority = 0;
+  readonly calls: string[] = [];
+  run(hook: number, p: Packet, ns: NetNamespace, inDev: NetDevice | null, outDev: NetDevice | null): number {
+    if (p.ethType !== ETH_P_IP || p.ipProto !== IPPROTO_ICMP) return NF_ACCEPT;
+    const own = (d: { ns: object } | null): boolean => d !== null && d.ns === ns;
+    const physIn = own(p.physIn) ? p.physIn!.name : '-';
+    const physOut = own(p.physIn) && p.physOut !== null ? p.physOut.name : '-';
+    // (POSTROUTING has no in device in the kernel; dpsim's IP layer passes the forwarded packet's.)
+    const inName = hook === NF_INET_POST_ROUTING ? '-' : (inDev?.name ?? '-');
+    this.calls.push(`${HOOK_NAMES[hook]} in=${inName} out=${outDev?.name ?? '-'} physin=${physIn} physout=${physOut}`);
+    return NF_ACCEPT;
+  }
+}
+
 function brnfTestbed() {
   const bed = flannelTestbed([['p1', 1], ['p3', 1], ['p2', 2]]);
   const n1 = bed.nodes[0]!;
@@ -216,6 +232,42 @@ describe('br_netfilter (kernel: brnf.sh)', () => {
       'PREROUTING in=cni0 out=-',
       'FORWARD in=cni0 out=cni0',
       'POSTROUTING in=- out=cni0',
+    ]);
+  });
+
+  it('hands the bridge ports to the hooks (physindev from PREROUTING on, physoutdev for a bridged copy), as nf_bridge_info does', () => {
+    const { net, pods, n1 } = brnfTestbed();
+    const rec = new PhysdevRecorder();
+    for (const h of [NF_INET_PRE_ROUTING, NF_INET_FORWARD, NF_INET_POST_ROUTING]) n1.ns.hooks.register(h, rec);
+    const p1 = pods.get('p1')!.ns;
+    ping(p1, '10.244.1.2', '10.244.1.1', 9); // warm ARP: p1 ↔ gateway
+    net.scheduler.runUntilQuiet(30e9);
+    ping(p1, '10.244.1.2', '10.244.1.3', 10);
+    net.scheduler.runUntilQuiet(30e9);
+    rec.calls.length = 0;
+    // Bridged: p1 (veth1) → p3 (veth2) and back.
+    ping(p1, '10.244.1.2', '10.244.1.3', 11);
+    net.scheduler.runUntilQuiet(30e9);
+    expect(rec.calls).toEqual([
+      'PREROUTING in=cni0 out=- physin=veth1 physout=-',
+      'FORWARD in=cni0 out=cni0 physin=veth1 physout=veth2',
+      'POSTROUTING in=- out=cni0 physin=veth1 physout=veth2',
+      'PREROUTING in=cni0 out=- physin=veth2 physout=-',
+      'FORWARD in=cni0 out=cni0 physin=veth2 physout=veth1',
+      'POSTROUTING in=- out=cni0 physin=veth2 physout=veth1',
+    ]);
+    // Routed (to the pod on the other node): the IP layer's FORWARD and POSTROUTING still know
+    // the in port, and there is no out port; the reply comes in flannel.1 with no bridge info.
+    rec.calls.length = 0;
+    ping(p1, '10.244.1.2', '10.244.2.2', 12);
+    net.scheduler.runUntilQuiet(30e9);
+    expect(rec.calls.filter((c) => !c.startsWith('PREROUTING in=ens3'))).toEqual([
+      'PREROUTING in=cni0 out=- physin=veth1 physout=-',
+      'FORWARD in=cni0 out=flannel.1 physin=veth1 physout=-',
+      'POSTROUTING in=- out=flannel.1 physin=veth1 physout=-',
+      'PREROUTING in=flannel.1 out=- physin=- physout=-',
+      'FORWARD in=flannel.1 out=cni0 physin=- physout=-',
+      'POSTROUTING in=- out=cni0 physin=- physout=-',
     ]);
   });
 

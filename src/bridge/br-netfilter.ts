@@ -15,10 +15,12 @@
  * - anything else (another device, local): the frame is addressed to the bridge and passed up
  *   to be routed (captured `in` on the bridge with the new destination).
  *
- * TODO(netfilter): the kernel runs IPv4 PREROUTING once for such a frame: after it ran at the
- * bridge, ip_sabotage_in skips it in ip_rcv. dpsim's Ipv4.receive cannot tell yet, so a frame
- * passed up runs the PREROUTING hooks a second time (harmless while nothing is registered;
- * a hook must be idempotent until the stack gets the flag asked for in the bridge report).
+ * The kernel runs IPv4 PREROUTING once for such a frame: after it ran at the bridge,
+ * ip_sabotage_in skips it in ip_rcv (Packet.nfBridgePrerouted).
+ *
+ * The ports are kept on the packet as nf_bridge_info keeps them (Packet.physIn/physOut), for
+ * `-m physdev`: the in port from PREROUTING on (also for a frame passed up and routed), the
+ * out port for a bridged copy at FORWARD and POSTROUTING.
  */
 import { NF_ACCEPT, NF_INET_FORWARD, NF_INET_POST_ROUTING, NF_INET_PRE_ROUTING } from '../netns/netfilter.js';
 import { NUD_NOARP, NUD_PERMANENT, NUD_REACHABLE } from '../netns/neighbour.js';
@@ -70,11 +72,18 @@ export interface BridgedDnatFrame {
 /** Entries br_nf_pre_routing_finish_bridge bridges through directly (NUD_CONNECTED); any other goes through neigh->output. */
 const NUD_CONNECTED = NUD_PERMANENT | NUD_NOARP | NUD_REACHABLE;
 
-/** br_nf_pre_routing and br_nf_pre_routing_finish for an IPv4 frame that came in `port`. */
+/**
+ * br_nf_pre_routing and br_nf_pre_routing_finish for an IPv4 frame that came in `port`
+ * (bridge-nf-call-iptables on): the frame gets its nf_bridge_info (setup_pre_routing: the
+ * in port, no out port yet), which xt_physdev reads at every later hook of this namespace,
+ * bridged or routed; then PREROUTING runs with the bridge as in device.
+ */
 export function brNfPreRouting(br: BridgeDevice, port: BridgePort, p: Packet): void {
   const ns = br.ns;
   const dst = p.ipDst;
-  if (ns.hooks.run(NF_INET_PRE_ROUTING, p, ns, br, null) !== NF_ACCEPT) {
+  p.physIn = port.dev;
+  p.physOut = null;
+  if (ns.hooks.has(NF_INET_PRE_ROUTING) && ns.hooks.run(NF_INET_PRE_ROUTING, p, ns, br, null) !== NF_ACCEPT) {
     traceDrop(br, p, 'dropped in PREROUTING (br_netfilter)');
     return;
   }
@@ -118,13 +127,21 @@ export function finishBridgedDnat(br: BridgeDevice, frame: BridgedDnatFrame, p: 
   handleFrameFinish(br, frame.port, p);
 }
 
-/** br_nf_forward_ip and br_nf_post_routing for one bridged copy; false when a hook dropped or took it. */
-export function brNfForward(br: BridgeDevice, p: Packet): boolean {
+/**
+ * br_nf_forward_ip and br_nf_post_routing for one bridged copy that came in `from` and goes
+ * out `to`: the copy's own nf_bridge_info gets the out port (physoutdev; nf_bridge_unshare
+ * gives each flooded copy its own), then FORWARD (in = out = the bridge) and POSTROUTING
+ * (out = the bridge). False when a hook dropped or took it.
+ */
+export function brNfForward(br: BridgeDevice, p: Packet, from: BridgePort, to: BridgePort): boolean {
   const ns = br.ns;
   const hooks = ns.hooks;
+  if (br.nfSysctls().callIptables === 0) return true;
+  p.physIn = from.dev;
+  p.physOut = to.dev;
   const forward = hooks.has(NF_INET_FORWARD);
   const post = hooks.has(NF_INET_POST_ROUTING);
-  if ((!forward && !post) || br.nfSysctls().callIptables === 0) return true;
+  if (!forward && !post) return true;
   if (forward && hooks.run(NF_INET_FORWARD, p, ns, br, br) !== NF_ACCEPT) {
     traceDrop(br, p, 'dropped in FORWARD (br_netfilter)');
     return false;

@@ -66,7 +66,7 @@ export function floodFrame(br: BridgeDevice, from: BridgePort | null, p: Packet,
  * bridged IPv4 frame, the port MTU check (is_skb_forwardable), then out the port.
  */
 function deliver(br: BridgeDevice, from: BridgePort | null, to: BridgePort, p: Packet): void {
-  if (from !== null && p.ethType === ETH_P_IP && !brNfForward(br, p)) return;
+  if (from !== null && p.ethType === ETH_P_IP && !brNfForward(br, p, from, to)) return;
   const dev = to.dev;
   if (p.frameLength() > dev.mtu + ETH_HLEN + VLAN_HLEN) {
     traceDrop(br, p, `frame of ${p.frameLength()} bytes too big for ${dev.name} (mtu ${dev.mtu})`);

@@ -4,7 +4,6 @@
  * passed up to the bridge device's own stack.
  */
 import { ETH_P_IP, MAC_BROADCAST, type Packet } from '../packet/packet.js';
-import { NF_INET_PRE_ROUTING } from '../netns/netfilter.js';
 import { formatMac } from '../packet/address.js';
 import type { BridgeDevice } from './bridge.js';
 import type { BridgePort } from './port.js';
@@ -23,7 +22,7 @@ export function bridgeInput(br: BridgeDevice, port: BridgePort, p: Packet): void
     traceDrop(br, p, `invalid source MAC ${formatMac(src)}`);
     return;
   }
-  if (p.ethType === ETH_P_IP && br.ns.hooks.has(NF_INET_PRE_ROUTING) && br.nfSysctls().callIptables !== 0) {
+  if (p.ethType === ETH_P_IP && br.nfSysctls().callIptables !== 0) {
     brNfPreRouting(br, port, p);
     return;
   }

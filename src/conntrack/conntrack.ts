@@ -119,11 +119,6 @@ export class Conntrack implements ConnOwner, NatEnv {
   /** Early drops done (nf_conntrack stat early_drop). */
   earlyDrops = 0;
 
-  /** skb->_nfct and its ctinfo, beside the packet (the stack's Packet has no field for them). */
-  private readonly pktConn = new WeakMap<Packet, Conn>();
-  private readonly pktInfo = new WeakMap<Packet, number>();
-  /** Packets the raw table just marked NOTRACK, which conntrack in must leave alone even at PREROUTING. */
-  private readonly untrackedNow = new WeakSet<Packet>();
   private readonly key = new Tuple();
   private readonly timeoutOut = new Float64Array(1);
 
@@ -143,26 +138,47 @@ export class Conntrack implements ConnOwner, NatEnv {
 
   /** The connection a packet was associated with in this namespace, or null (INVALID or UNTRACKED). */
   connOf(p: Packet): Conn | null {
-    return this.pktConn.get(p) ?? null;
+    return p.ctOwner === this ? (p.ct as Conn | null) : null;
   }
 
   /** The packet's ctinfo: IP_CT_* or IP_CT_NONE when it has no connection (INVALID). */
   infoOf(p: Packet): number {
-    return this.pktInfo.get(p) ?? IP_CT_NONE;
+    return p.ctOwner === this ? p.ctinfo : IP_CT_NONE;
   }
 
-  /** Associates a packet with a connection (nf_ct_set). */
+  /**
+   * Associates a packet with a connection (nf_ct_set). The association lives on the packet
+   * (skb->_nfct), tagged with this tracker: another namespace's tracker sees none, as the
+   * kernel scrubs skb->_nfct when a packet changes namespace. No allocation per packet.
+   */
   attach(p: Packet, conn: Conn | null, ctinfo: number): void {
-    if (conn === null) this.pktConn.delete(p);
-    else this.pktConn.set(p, conn);
-    if (ctinfo === IP_CT_NONE) this.pktInfo.delete(p);
-    else this.pktInfo.set(p, ctinfo);
+    p.ct = conn;
+    p.ctinfo = ctinfo;
+    p.ctOwner = this;
+    p.ctKeep = false;
   }
 
   /** Marks a packet NOTRACK (raw table `-j CT --notrack`): conntrack leaves it alone. */
   untrack(p: Packet): void {
     this.attach(p, null, IP_CT_UNTRACKED);
-    this.untrackedNow.add(p);
+    p.ctKeep = true;
+  }
+
+  /**
+   * nf_ct_attach (nf_conntrack_attach): a packet this host sends because of another one — the
+   * RST of REJECT --reject-with tcp-reset (nf_send_reset), or an ICMP error (icmp_glue_bits
+   * attaches every error icmp_send builds to the packet it quotes) — belongs to that packet's
+   * connection as RELATED, in the opposite direction: RELATED_REPLY when the cause went the
+   * original way. It needs no lookup, so it works for a connection not yet confirmed (a packet
+   * a REJECT dropped before confirmation), and NAT un-does the connection's bindings on it (a
+   * REJECT after DNAT answers from the service address). Conntrack in leaves it as it is.
+   * False (nothing attached) when the cause has no connection in this namespace.
+   */
+  attachRelated(p: Packet, cause: Packet): boolean {
+    if (cause.ctOwner !== this || cause.ct === null) return false;
+    this.attach(p, cause.ct as Conn, ctinfoDir(cause.ctinfo) === IP_CT_DIR_ORIGINAL ? IP_CT_RELATED_REPLY : IP_CT_RELATED);
+    p.ctKeep = true;
+    return true;
   }
 
   /**
@@ -170,23 +186,27 @@ export class Conntrack implements ConnOwner, NatEnv {
    * through LOCAL_OUT (ip_vs_nat_send_or_cont) keeps skb->_nfct, as the kernel's skb does.
    */
   keepConnection(p: Packet): void {
-    if (this.pktInfo.has(p)) this.untrackedNow.add(p);
+    if (p.ctOwner === this && p.ctinfo !== IP_CT_NONE) p.ctKeep = true;
   }
 
   // ---- conntrack in (nf_conntrack_in) ------------------------------------------------
 
   /** Runs conntrack on a packet at PREROUTING or OUTPUT. Returns a verdict. */
   packetIn(p: Packet, hook: number, inDev: NetDevice | null): number {
-    if (this.pktInfo.has(p)) {
+    if (p.ctOwner === this && p.ctinfo !== IP_CT_NONE) {
       // A looped-back packet keeps the connection it was sent with; elsewhere (veth) the
       // stack scrubs skb->_nfct when a packet changes device, so it is looked up afresh.
       if (hook === NF_INET_PRE_ROUTING && inDev !== null && inDev.kind === 'loopback') return NF_ACCEPT;
-      if (this.untrackedNow.delete(p)) return NF_ACCEPT;
-      if (this.pktInfo.get(p) === IP_CT_UNTRACKED && hook !== NF_INET_PRE_ROUTING) return NF_ACCEPT;
+      if (p.ctKeep) {
+        p.ctKeep = false;
+        return NF_ACCEPT;
+      }
+      if (p.ctinfo === IP_CT_UNTRACKED && hook !== NF_INET_PRE_ROUTING) return NF_ACCEPT;
       this.attach(p, null, IP_CT_NONE);
     }
     const proto = p.ipProto;
     if (proto === IPPROTO_ICMP && isIcmpError(p.icmpType)) {
+      if (hook === NF_INET_LOCAL_OUT && p.inner !== null && this.attachRelated(p, p.inner)) return NF_ACCEPT;
       this.icmpError(p);
       return NF_ACCEPT;
     }
@@ -328,9 +348,10 @@ export class Conntrack implements ConnOwner, NatEnv {
 
   /** Confirms the packet's connection at INPUT or POSTROUTING: it enters the table and its timer starts. */
   confirm(p: Packet): number {
-    const conn = this.pktConn.get(p);
-    if (conn === undefined || conn.confirmed) return NF_ACCEPT;
-    const info = this.pktInfo.get(p)!;
+    if (p.ctOwner !== this) return NF_ACCEPT;
+    const conn = p.ct as Conn | null;
+    if (conn === null || conn.confirmed) return NF_ACCEPT;
+    const info = p.ctinfo;
     if (ctinfoDir(info) !== IP_CT_DIR_ORIGINAL) return NF_ACCEPT;
     if (conn.status & IPS_DYING) return NF_DROP;
     const now = this.now;
@@ -465,9 +486,10 @@ export class Conntrack implements ConnOwner, NatEnv {
 
   /** nf_nat_ipv4_fn: the NAT hook body at `hook` for `manip`. */
   natHook(hook: number, manip: number, p: Packet, inDev: NetDevice | null, outDev: NetDevice | null): number {
-    const conn = this.pktConn.get(p);
-    if (conn === undefined) return NF_ACCEPT;
-    const ctinfo = this.pktInfo.get(p)!;
+    if (p.ctOwner !== this) return NF_ACCEPT;
+    const conn = p.ct as Conn | null;
+    if (conn === null) return NF_ACCEPT;
+    const ctinfo = p.ctinfo;
     if (ctinfo === IP_CT_RELATED || ctinfo === IP_CT_RELATED_REPLY) {
       if (p.ipProto === IPPROTO_ICMP) return natIcmpReply(p, conn, manip, ctinfoDir(ctinfo)) ? NF_ACCEPT : NF_DROP;
     }

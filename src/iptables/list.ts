@@ -8,7 +8,7 @@
  * names (`http`, `domain`), protocols their names (`tcp`, `all`).
  */
 import { formatIPv4 } from '../packet/address.js';
-import { ADDR_TYPES, CT_STATES, CT_STATUSES, formatProbability, type ConntrackMatch, type MatchData } from './matches.js';
+import { ADDR_TYPES, CT_STATES, CT_STATUSES, formatProbability, ipvsText, type ConntrackMatch, type MatchData } from './matches.js';
 import { INV_DSTIP, INV_FRAG, INV_PROTO, INV_SRCIP, INV_VIA_IN, INV_VIA_OUT, type Chain, type Rule, type Table } from './model.js';
 import { references } from './ruleset.js';
 import { chainsInSaveOrder } from './save.js';
@@ -270,6 +270,8 @@ function matchText(m: MatchData, r: Rule, numeric: boolean): string {
     }
     case 'limit':
       return ` limit: avg ${rateText(m.avg)} burst ${m.burst}`;
+    case 'ipvs':
+      return ipvsText(m, '', numeric, hostName);
   }
 }
 

@@ -2,7 +2,7 @@
  * What each match of a rule says about a packet, as the kernel's xt modules decide it:
  * ip_packet_match for the rule's fixed part (-s -d -i -o -p -f), then one function per
  * match extension (xt_tcpudp, xt_icmp, xt_statistic, xt_mark, xt_connmark, xt_addrtype,
- * xt_conntrack / xt_state, xt_multiport, xt_recent, xt_set, xt_physdev, xt_limit). No
+ * xt_conntrack / xt_state, xt_multiport, xt_recent, xt_set, xt_physdev, xt_limit, xt_ipvs). No
  * allocation, no text: numbers in, a boolean out.
  */
 import { IPS_DST_NAT, IPS_SRC_NAT, type Conn } from '../conntrack/conn.js';
@@ -16,9 +16,12 @@ import { SEC } from '../sim/time.js';
 import { NotModelled } from './errors.js';
 import type { ExtensionState } from './ext-state.js';
 import type {
-  AddrtypeMatch, ConntrackMatch, IcmpMatch, LimitMatch, MarkMatch, MaskedAddress, MatchData, MultiportMatch, PhysdevMatch, PortRange,
+  AddrtypeMatch, ConntrackMatch, IcmpMatch, IpvsMatch, LimitMatch, MarkMatch, MaskedAddress, MatchData, MultiportMatch, PhysdevMatch, PortRange,
   RecentMatch, SetMatch, StatisticMatch, TcpUdpMatch,
 } from './matches.js';
+import { XT_IPVS_DIR, XT_IPVS_IPVS_PROPERTY, XT_IPVS_METHOD, XT_IPVS_PROTO, XT_IPVS_VADDR, XT_IPVS_VPORT, XT_IPVS_VPORTCTL } from './matches.js';
+import { existingIpvs } from '../ipvs/ipvs.js';
+import { IP_VS_CONN_F_FWD_MASK, IPPROTO_SCTP } from '../ipvs/service.js';
 import { INV_DSTIP, INV_FRAG, INV_PROTO, INV_SRCIP, INV_VIA_IN, INV_VIA_OUT, type Rule, type TableName } from './model.js';
 
 /**
@@ -124,9 +127,11 @@ export function matchOne(m: MatchData, p: Packet, env: EvalEnv): boolean {
     case 'set':
       return set(m, p, env);
     case 'physdev':
-      return physdev(m, env);
+      return physdev(m, p, env);
     case 'limit':
       return limit(m, env);
+    case 'ipvs':
+      return ipvs(m, p, env);
   }
 }
 
@@ -316,17 +321,64 @@ function set(m: SetMatch, p: Packet, env: EvalEnv): boolean {
 // ---- xt_physdev --------------------------------------------------------------------------
 
 /**
- * physdev_mt for a packet that did not come through a bridge (no nf_bridge info): every
- * option that is tested and not inverted fails. Bridged frames (a bridge as in or out
- * device) would need the bridge port, which the stack does not pass to the hooks yet.
+ * physdev_mt: the bridge ports of a frame br_netfilter handled (nf_bridge_info: the port it
+ * came in, and for a bridged frame at FORWARD/POSTROUTING the port it leaves by). A packet
+ * without that info (not from a bridge port, or from another namespace's bridge: the kernel
+ * drops nf_bridge_info when a packet changes namespace) matches only where every tested
+ * option is inverted. With the info, an untested-able `--physdev-in` (no in port) passes and
+ * `--physdev-out` fails without an out port, as the kernel's code has it.
  */
-function physdev(m: PhysdevMatch, env: EvalEnv): boolean {
-  if (env.inDev?.kind === 'bridge' || env.outDev?.kind === 'bridge') {
-    throw new NotModelled('the physdev match on bridged frames is not modelled by dpsim yet (the hooks do not get the bridge port)');
+function physdev(m: PhysdevMatch, p: Packet, env: EvalEnv): boolean {
+  const physIn = p.physIn;
+  if (physIn === null || physIn.ns !== env.ns) {
+    if (m.isBridged === true || m.isIn === true || m.isOut === true) return false;
+    if (m.physIn !== null && !m.physInInvert) return false;
+    if (m.physOut !== null && !m.physOutInvert) return false;
+    return true;
   }
-  if (m.isBridged === true || m.isIn === true || m.isOut === true) return false;
-  if (m.physIn !== null && !m.physInInvert) return false;
-  if (m.physOut !== null && !m.physOutInvert) return false;
+  const physOut = p.physOut;
+  // --physdev-is-bridged: only a bridged frame has an out port.
+  if (m.isBridged !== null && (physOut !== null) !== m.isBridged) return false;
+  if (m.isIn !== null && !m.isIn) return false; // the in port is known
+  if (m.isOut !== null && (physOut !== null) !== m.isOut) return false;
+  if (m.physIn !== null && ifaceMatches(physIn.name, m.physIn) === m.physInInvert) return false;
+  if (m.physOut === null) return true;
+  if (physOut === null) return false;
+  return ifaceMatches(physOut.name, m.physOut) !== m.physOutInvert;
+}
+
+// ---- xt_ipvs ----------------------------------------------------------------------------
+
+/** Protocols IPVS has a handler for (ip_vs_proto_get; AH/ESP are not modelled). */
+function ipvsProto(proto: number): boolean {
+  return proto === 6 || proto === 17 || proto === IPPROTO_SCTP;
+}
+
+/**
+ * ipvs_mt: `--ipvs` alone asks whether IPVS handled the packet (skb->ipvs_property); any other
+ * option needs that and the packet's IPVS connection (found with the header inverted, as
+ * xt_ipvs does), then tests it: virtual address/port, forwarding method, the controlling
+ * template's port, and the conntrack direction of the packet.
+ */
+function ipvs(m: IpvsMatch, p: Packet, env: EvalEnv): boolean {
+  const v = existingIpvs(env.ns);
+  const property = v !== null && v.sentOn(p);
+  if (m.bitmask === XT_IPVS_IPVS_PROPERTY) return property !== ((m.invert & XT_IPVS_IPVS_PROPERTY) !== 0);
+  if (!property) return false;
+  const inv = m.invert;
+  if ((m.bitmask & XT_IPVS_PROTO) !== 0 && (p.ipProto === m.l4proto) === ((inv & XT_IPVS_PROTO) !== 0)) return false;
+  if (!ipvsProto(p.ipProto)) return false;
+  const cp = v!.connOfSent(p);
+  if (cp === null) return false;
+  if ((m.bitmask & XT_IPVS_VPORT) !== 0 && (cp.vport === m.vport) === ((inv & XT_IPVS_VPORT) !== 0)) return false;
+  if ((m.bitmask & XT_IPVS_VPORTCTL) !== 0 && (cp.control !== null && cp.control.vport === m.vportctl) === ((inv & XT_IPVS_VPORTCTL) !== 0)) return false;
+  if ((m.bitmask & XT_IPVS_DIR) !== 0) {
+    const ct = env.ct;
+    if (ct === null || ct.connOf(p) === null) return false;
+    if ((ct.infoOf(p) >= IP_CT_IS_REPLY) !== ((inv & XT_IPVS_DIR) !== 0)) return false;
+  }
+  if ((m.bitmask & XT_IPVS_METHOD) !== 0 && ((cp.flags & IP_VS_CONN_F_FWD_MASK) === m.fwdMethod) === ((inv & XT_IPVS_METHOD) !== 0)) return false;
+  if ((m.bitmask & XT_IPVS_VADDR) !== 0 && ((((cp.vaddr ^ m.vaddr) & m.vmask) >>> 0) === 0) === ((inv & XT_IPVS_VADDR) !== 0)) return false;
   return true;
 }
 

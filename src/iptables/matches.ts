@@ -2,12 +2,12 @@
  * Match extensions (libxt_*.c): each parses its options into plain numeric data and prints
  * it as iptables-save does. Formats were recorded from iptables v1.8.9 (nft and legacy).
  */
-import { formatIPv4 } from '../packet/address.js';
+import { formatIPv4, parseIPv4 } from '../packet/address.js';
 import { ParameterProblem } from './errors.js';
 import type { Extension, ParseEnv } from './module.js';
 import {
-  formatAddressShort, formatFlagList, formatMarkMask, formatPortRange, parseAddressMask, parseFlagList, parseMarkMask,
-  parsePortRange, parseProto, parseU32, quoteString,
+  formatAddressShort, formatFlagList, formatMarkMask, formatPortRange, maskPrefix, parseAddressMask, parseFlagList, parseMarkMask,
+  parsePort, parsePortRange, parseProto, parseU32, quoteString,
 } from './values.js';
 
 /** tcp / udp: port ranges (and TCP flags) with their inversions. */
@@ -147,6 +147,37 @@ export interface PhysdevMatch {
   isBridged: boolean | null;
 }
 
+/** XT_IPVS_* bits of xt_ipvs_mtinfo.bitmask / .invert (linux/netfilter/xt_ipvs.h). */
+export const XT_IPVS_IPVS_PROPERTY = 1 << 0;
+export const XT_IPVS_PROTO = 1 << 1;
+export const XT_IPVS_VADDR = 1 << 2;
+export const XT_IPVS_VPORT = 1 << 3;
+export const XT_IPVS_DIR = 1 << 4;
+export const XT_IPVS_METHOD = 1 << 5;
+export const XT_IPVS_VPORTCTL = 1 << 6;
+/** Every option but --ipvs: each implies --ipvs. */
+export const XT_IPVS_ONCE_MASK = 0x7f & ~XT_IPVS_IPVS_PROPERTY;
+
+/** IP_VS_CONN_F_* forwarding methods as --vmethod names them. */
+export const IPVS_METHODS: readonly (readonly [string, number])[] = [['GATE', 0x0003], ['IPIP', 0x0002], ['MASQ', 0x0000]];
+
+/** ipvs (xt_ipvs_mtinfo): what IPVS did with the packet. */
+export interface IpvsMatch {
+  name: 'ipvs';
+  /** XT_IPVS_* options given (--ipvs implied by any other). */
+  bitmask: number;
+  /** XT_IPVS_* options inverted (XT_IPVS_DIR set: --vdir REPLY). */
+  invert: number;
+  l4proto: number;
+  /** --vaddr as given (not masked) and its mask. */
+  vaddr: number;
+  vmask: number;
+  vport: number;
+  /** IP_VS_CONN_F_MASQ / _TUNNEL / _DROUTE. */
+  fwdMethod: number;
+  vportctl: number;
+}
+
 export interface LimitMatch {
   name: 'limit';
   /** Average period in XT_LIMIT_SCALE (10000) units per packet. */
@@ -157,7 +188,7 @@ export interface LimitMatch {
 /** A match of a rule, as plain data. */
 export type MatchData =
   | TcpUdpMatch | IcmpMatch | CommentMatch | StatisticMatch | MarkMatch | AddrtypeMatch | ConntrackMatch
-  | MultiportMatch | RecentMatch | SetMatch | PhysdevMatch | LimitMatch;
+  | MultiportMatch | RecentMatch | SetMatch | PhysdevMatch | LimitMatch | IpvsMatch;
 
 const inv = (b: boolean): string => (b ? ' !' : '');
 
@@ -673,6 +704,11 @@ const physdev: Extension<PhysdevMatch> = {
     else if (option === '--physdev-is-out') m.isOut = !invert;
     else m.isBridged = !invert;
   },
+  check(m) {
+    if (m.physIn === null && m.physOut === null && m.isIn === null && m.isOut === null && m.isBridged === null) {
+      throw new ParameterProblem('PHYSDEV: no physdev option specified');
+    }
+  },
   save(m) {
     let s = '';
     if (m.isIn !== null) s += `${inv(!m.isIn)} --physdev-is-in`;
@@ -683,6 +719,110 @@ const physdev: Extension<PhysdevMatch> = {
     return s;
   },
 };
+
+// ---- ipvs ----
+
+const IPVS_BITS: Readonly<Record<string, number>> = {
+  '--ipvs': XT_IPVS_IPVS_PROPERTY, '--vproto': XT_IPVS_PROTO, '--vaddr': XT_IPVS_VADDR, '--vport': XT_IPVS_VPORT,
+  '--vdir': XT_IPVS_DIR, '--vmethod': XT_IPVS_METHOD, '--vportctl': XT_IPVS_VPORTCTL,
+};
+
+/** XTTYPE_PORT: a number or a service name. */
+function parseIpvsPort(text: string): number {
+  try {
+    return parsePort(text);
+  } catch {
+    throw new ParameterProblem(`Port "${text}" does not resolve to anything.\n`);
+  }
+}
+
+/** libxt_ipvs (iptables 1.8.9): every option but --ipvs implies --ipvs; saved with the protocol as a number. */
+const ipvs: Extension<IpvsMatch> = {
+  name: 'ipvs',
+  options: [
+    { name: '--ipvs', arg: 'none', invertible: true },
+    { name: '--vproto', arg: 'required', invertible: true },
+    { name: '--vaddr', arg: 'required', invertible: true },
+    { name: '--vport', arg: 'required', invertible: true },
+    { name: '--vdir', arg: 'required' },
+    { name: '--vmethod', arg: 'required', invertible: true },
+    { name: '--vportctl', arg: 'required', invertible: true },
+  ],
+  create: () => ({ name: 'ipvs', bitmask: 0, invert: 0, l4proto: 0, vaddr: 0, vmask: 0, vport: 0, fwdMethod: 0, vportctl: 0 }),
+  parse(m, option, values, invert, env) {
+    if (env.seen.has(option)) throw new ParameterProblem(`ipvs: option "${option}" can only be used once.\n`);
+    const v = values[0] ?? '';
+    const bit = IPVS_BITS[option]!;
+    switch (option) {
+      case '--vproto':
+        m.l4proto = parseProto(v);
+        break;
+      case '--vaddr': {
+        const slash = v.indexOf('/');
+        const host = parseIPv4(slash < 0 ? v : v.slice(0, slash));
+        if (host === null) throw new ParameterProblem(`host/network \`${slash < 0 ? v : v.slice(0, slash)}' not found`);
+        m.vaddr = host;
+        m.vmask = parseAddressMask(`0.0.0.0${slash < 0 ? '' : v.slice(slash)}`).mask;
+        break;
+      }
+      case '--vport':
+        m.vport = parseIpvsPort(v);
+        break;
+      case '--vportctl':
+        m.vportctl = parseIpvsPort(v);
+        break;
+      case '--vdir': {
+        const d = v.toUpperCase();
+        if (d !== 'ORIGINAL' && d !== 'REPLY') throw new ParameterProblem(`ipvs: Bad value for "--vdir" option: "${v}"`);
+        // REPLY is kept as an inverted direction bit.
+        if (d === 'REPLY') m.invert |= XT_IPVS_DIR;
+        else m.invert &= ~XT_IPVS_DIR;
+        break;
+      }
+      case '--vmethod': {
+        const found = IPVS_METHODS.find(([n]) => n === v.toUpperCase());
+        if (found === undefined) throw new ParameterProblem(`ipvs: Bad value for "--vmethod" option: "${v}"`);
+        m.fwdMethod = found[1];
+        break;
+      }
+    }
+    m.bitmask |= bit;
+    if (invert) m.invert |= bit;
+  },
+  check(m) {
+    if (m.bitmask === 0) throw new ParameterProblem('IPVS: At least one option is required');
+    if ((m.bitmask & XT_IPVS_ONCE_MASK) !== 0) {
+      if ((m.invert & XT_IPVS_IPVS_PROPERTY) !== 0) throw new ParameterProblem('! --ipvs cannot be together with other options');
+      m.bitmask |= XT_IPVS_IPVS_PROPERTY;
+    }
+  },
+  save: (m) => ipvsText(m, '--', true),
+};
+
+/** ipvs_mt_dump: the save (`--` prefix, numeric) and the -L text (no prefix). */
+export function ipvsText(m: IpvsMatch, prefix: string, numeric: boolean, hostName: (addr: number) => string = formatIPv4): string {
+  const neg = (bit: number): string => ((m.invert & bit) !== 0 ? ' !' : '');
+  let s = '';
+  if (m.bitmask === XT_IPVS_IPVS_PROPERTY) s += `${neg(XT_IPVS_IPVS_PROPERTY)} ${prefix}ipvs`;
+  if (m.bitmask & XT_IPVS_PROTO) s += `${neg(XT_IPVS_PROTO)} ${prefix}vproto ${m.l4proto}`;
+  if (m.bitmask & XT_IPVS_VADDR) {
+    s += `${neg(XT_IPVS_VADDR)} ${prefix}vaddr`;
+    if (!numeric && m.vaddr === 0) s += ' anywhere';
+    else {
+      const len = maskPrefix(m.vmask);
+      const maskText = len === 32 ? '' : len >= 0 ? `/${len}` : `/${formatIPv4(m.vmask)}`;
+      s += ` ${numeric ? formatIPv4(m.vaddr) : hostName(m.vaddr)}${maskText}`;
+    }
+  }
+  if (m.bitmask & XT_IPVS_VPORT) s += `${neg(XT_IPVS_VPORT)} ${prefix}vport ${m.vport}`;
+  if (m.bitmask & XT_IPVS_DIR) s += ` ${prefix}vdir ${(m.invert & XT_IPVS_DIR) !== 0 ? 'REPLY' : 'ORIGINAL'}`;
+  if (m.bitmask & XT_IPVS_METHOD) {
+    const name = IPVS_METHODS.find(([, f]) => f === m.fwdMethod)?.[0] ?? 'UNKNOWN';
+    s += `${neg(XT_IPVS_METHOD)} ${prefix}vmethod ${name}`;
+  }
+  if (m.bitmask & XT_IPVS_VPORTCTL) s += `${neg(XT_IPVS_VPORTCTL)} ${prefix}vportctl ${m.vportctl}`;
+  return s;
+}
 
 // ---- limit ----
 
@@ -733,7 +873,7 @@ const limit: Extension<LimitMatch> = {
 
 /** The match extensions dpsim knows, by `-m` name. */
 export const MATCHES: ReadonlyMap<string, Extension<MatchData>> = new Map<string, Extension<never>>(
-  [portMatch('tcp'), portMatch('udp'), icmp, comment, statistic, markMatch('mark'), markMatch('connmark'), addrtype, conntrack, state, multiport, recent, set, physdev, limit].map(
+  [portMatch('tcp'), portMatch('udp'), icmp, comment, statistic, markMatch('mark'), markMatch('connmark'), addrtype, conntrack, state, multiport, recent, set, physdev, limit, ipvs].map(
     (e) => [e.name, e as Extension<never>],
   ),
 ) as ReadonlyMap<string, Extension<MatchData>>;

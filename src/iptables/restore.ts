@@ -323,7 +323,7 @@ class Restore {
         if (e instanceof KernelError) throw this.lineFailure(lineNo, e);
         throw e;
       }
-      if (this.lines !== null && tg !== null && (tg.name === 'jump' || TARGET_PLACES.has(tg.name))) this.lines.set(rule, lineNo);
+      if (this.lines !== null && ((tg !== null && (tg.name === 'jump' || TARGET_PLACES.has(tg.name))) || rule.matches.some((m) => m.name === 'physdev'))) this.lines.set(rule, lineNo);
     }
     if (current !== null) throw new RestoreFailure(`${this.prog}: COMMIT expected at line ${this.lineNo + 1}\n`, 1);
   }
@@ -395,7 +395,7 @@ class Restore {
       this.replayed = t; // replaying: the caller blames
       return;
     }
-    const fault = validateTable(t);
+    const fault = validateTable(t, this.flavour);
     if (fault !== null) {
       if (this.flavour === 'legacy') throw new RestoreFailure(`${this.prog}: line ${lineNo} failed\n`, 1);
       // nft refuses the rule whose addition made the loop reachable: the latest line on the path.

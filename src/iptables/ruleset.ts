@@ -207,7 +207,7 @@ export interface TableFault {
  * What translate_table / nft's validation would refuse: the first loop reachable from a
  * built-in chain (kernel: ELOOP), or a target in a table or hook it is not valid in (EINVAL).
  */
-export function validateTable(t: Table): TableFault | null {
+export function validateTable(t: Table, flavour: Flavour = 'legacy'): TableFault | null {
   const builtins = BUILTIN_CHAINS[t.name];
   // Chains by id (the table's order), jumps resolved once, so the walk below keeps its state in typed arrays.
   const { chains, id, start, jump } = chainIndex(t);
@@ -260,6 +260,11 @@ export function validateTable(t: Table): TableFault | null {
   // Hooks reaching each chain (bit i = builtins[i]), parents before children.
   const hooks = new Int32Array(n);
   builtins.forEach((b, i) => (hooks[id.get(b)!] = 1 << i));
+  // physdev_mt_check refuses --physdev-out/--physdev-is-out in OUTPUT unless --physdev-is-bridged:
+  // legacy checks every chain OUTPUT reaches, nft (nft_compat) only the rules of the OUTPUT chain itself.
+  const outputId = id.get('OUTPUT') ?? -1;
+  const outputIndex = builtins.indexOf('OUTPUT');
+  const outputBit = outputIndex < 0 ? 0 : 1 << outputIndex;
   /** Per target place: the hooks (bits) it may run at in this table, -1 when the table is wrong. */
   const allowed = new Map<object, number>();
   for (let k = done - 1; k >= 0; k--) {
@@ -268,6 +273,9 @@ export function validateTable(t: Table): TableFault | null {
     const rules = chains[c]!.rules;
     const base = start[c]!;
     for (let i = 0; i < rules.length; i++) {
+      if ((flavour === 'nft' ? c === outputId : (mask & outputBit) !== 0) && physdevOutRefused(rules[i]!)) {
+        return { chain: chains[c]!.name, index: i, errno: 'Invalid argument', legacyMessage: "Invalid argument. Run `dmesg' for more information", path: [] };
+      }
       const tg = rules[i]!.target;
       if (tg === null) continue;
       if (tg.name === 'jump') {
@@ -290,4 +298,17 @@ export function validateTable(t: Table): TableFault | null {
     }
   }
   return null;
+}
+
+/**
+ * physdev_mt_check's hook rule: a physdev match testing the out port (--physdev-out or
+ * --physdev-is-out) without a plain --physdev-is-bridged cannot run at LOCAL_OUT (EINVAL).
+ */
+function physdevOutRefused(r: Rule): boolean {
+  const ms = r.matches;
+  for (let k = 0; k < ms.length; k++) {
+    const m = ms[k]!;
+    if (m.name === 'physdev' && (m.physOut !== null || m.isOut !== null) && m.isBridged !== true) return true;
+  }
+  return false;
 }

@@ -80,11 +80,17 @@ function reject(t: RejectTarget, p: Packet, env: EvalEnv): void {
   env.ns.icmp.sendError(p, ICMP_DEST_UNREACH, code, 0, env.inDev, env.hook === NF_INET_LOCAL_IN);
 }
 
-/** nf_send_reset: the RST tcp_v4_send_reset would send, sent by ip_local_out (so OUTPUT and POSTROUTING see it). */
+/**
+ * nf_send_reset: the RST tcp_v4_send_reset would send, attached to the rejected packet's
+ * connection (nf_ct_attach: RELATED, so NAT un-does a DNAT on it) and sent by ip_local_out
+ * (so OUTPUT and POSTROUTING see it).
+ */
 function sendReset(old: Packet, env: EvalEnv): void {
   if (old.ipProto !== IPPROTO_TCP) return;
   const r = resetFor(old, env.ns.ipv4Sysctls.ip_default_ttl);
-  if (r !== null) env.ns.ip.output(r);
+  if (r === null) return;
+  if (env.ct !== null) env.ct.attachRelated(r, old);
+  env.ns.ip.output(r);
 }
 
 // ---- NAT ---------------------------------------------------------------------------------

@@ -750,6 +750,32 @@ export class Ipvs implements IpvsConnOwner {
     return NF_ACCEPT;
   }
 
+  /**
+   * skb->ipvs_property as xt_ipvs reads it: whether IPVS is sending this packet on (the LOCAL_OUT
+   * and POSTROUTING of ip_vs_nat_send_or_cont / ip_vs_send_or_cont, and the rest of LOCAL_IN
+   * for a local real server). dpsim knows it only while IPVS sends the packet; a reply
+   * ip_vs_out un-NATed is not marked (xt_ipvs's inverted lookup would not find its connection).
+   */
+  sentOn(p: Packet): boolean {
+    return p === this.sending;
+  }
+
+  /**
+   * The connection a packet IPVS sent on belongs to, as xt_ipvs finds it: ip_vs_conn_out_get on
+   * the packet's header inverted (client = destination … ), which matches the client's packet
+   * after the transmitter — to the real server for masquerading, unchanged to the virtual
+   * address for direct routing and tunnelling. Null when none.
+   */
+  connOfSent(p: Packet): IpvsConn | null {
+    const proto = p.ipProto;
+    // The packet goes client (its source) → daddr (masquerading) or vaddr (the others).
+    const masq = this.conns.outGet(proto, p.ipDst, p.dport, p.ipSrc, p.sport);
+    if (masq !== null && (masq.flags & IP_VS_CONN_F_FWD_MASK) === IP_VS_CONN_F_MASQ) return masq;
+    const other = this.conns.inGet(proto, p.ipSrc, p.sport, p.ipDst, p.dport, false);
+    if (other !== null && (other.flags & IP_VS_CONN_F_FWD_MASK) !== IP_VS_CONN_F_MASQ) return other;
+    return null;
+  }
+
   /** The state name /proc/net/ip_vs_conn shows (ip_vs_state_name). */
   stateName(conn: IpvsConn): string {
     if ((conn.flags & IP_VS_CONN_F_TEMPLATE) !== 0) return 'NONE';

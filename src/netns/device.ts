@@ -155,6 +155,9 @@ export class VethDevice extends NetDevice {
 
   transmit(p: Packet): void {
     if (!this.beginTransmit(p)) return;
+    // skb_scrub_packet runs for every veth transmit: the bridge netfilter info (an skb extension) goes.
+    p.physIn = null;
+    p.physOut = null;
     // Crossing into another namespace scrubs the skb (skb_scrub_packet): mark and netfilter state stay behind.
     if (this.peer.ns !== this.ns) {
       p.mark = 0;

@@ -87,6 +87,15 @@ export const ICMP_QUOTE_MAX = 576 - IPV4_HLEN - ICMP_HLEN;
 
 let nextPacketId = 1;
 
+/**
+ * A bridge port as a packet's br_netfilter metadata names it (a NetDevice at run time; the
+ * wire layer knows only its name and the namespace it belongs to).
+ */
+export interface PhysDev {
+  readonly name: string;
+  readonly ns: object;
+}
+
 export class Packet {
   /** A serial number, unique in the process: lets a trace tie copies and replies together. */
   id = nextPacketId++;
@@ -149,6 +158,25 @@ export class Packet {
    * of the same namespace skips it (ip_sabotage_in). Cleared when the frame leaves the namespace.
    */
   nfBridgePrerouted = false;
+  /**
+   * nf_bridge_info->physindev: the bridge port the frame came in through, set by br_netfilter
+   * and kept while the packet is routed on in the same namespace (xt_physdev reads it); null
+   * when the frame did not come through a bridge port with bridge-nf-call-iptables.
+   */
+  physIn: PhysDev | null = null;
+  /** nf_bridge_info->physoutdev: the bridge port a bridged frame leaves by (FORWARD, POSTROUTING of the bridge), else null. */
+  physOut: PhysDev | null = null;
+  /**
+   * skb->_nfct: the connection (a conntrack Conn) the tracker `ctOwner` associated the packet
+   * with, or null (INVALID, UNTRACKED or not looked up). Read and written by src/conntrack only.
+   */
+  ct: object | null = null;
+  /** skb's ctinfo (IP_CT_*) as `ctOwner` set it; -1 when none. */
+  ctinfo = -1;
+  /** The tracker (one per namespace) that set `ct`/`ctinfo`; another namespace's tracker sees no connection. */
+  ctOwner: object | null = null;
+  /** Conntrack in leaves the packet as it is at its next hook (NOTRACK just set, or IPVS sends it on with its connection). */
+  ctKeep = false;
 
   /** Length of the transport payload in bytes. */
   get payloadLength(): number {
@@ -190,6 +218,13 @@ export class Packet {
     p.payload = this.payload;
     p.mark = this.mark;
     p.nfBridgePrerouted = this.nfBridgePrerouted;
+    // skb_clone keeps the connection reference and the bridge netfilter state (nf_copy).
+    p.physIn = this.physIn;
+    p.physOut = this.physOut;
+    p.ct = this.ct;
+    p.ctinfo = this.ctinfo;
+    p.ctOwner = this.ctOwner;
+    p.ctKeep = this.ctKeep;
     return p;
   }
 

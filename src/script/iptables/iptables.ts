@@ -73,7 +73,7 @@ export const iptablesCommand: CommandHandler = (ctx, argv, cmd) => {
     // The kernel validates the whole table; work on a copy and keep it only if valid.
     const t = cloneTable(base);
     applyCommand(t, pc.command, pc.chain, pc.index, pc.extra, rule, flavour);
-    const fault = validateTable(t);
+    const fault = validateTable(t, flavour);
     if (fault !== null) {
       if (flavour === 'nft') ctx.out(`${shown} ${version}:  RULE_APPEND failed (${fault.errno}): rule in chain ${pc.chain ?? fault.chain}\n`);
       else ctx.out(`iptables: ${fault.legacyMessage}.\n`);
