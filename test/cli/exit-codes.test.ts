@@ -43,11 +43,26 @@ describe('the dpsim command', () => {
   it('has help for every command', () => {
     const top = dpsim('--help');
     expect(top.status).toBe(0);
-    for (const c of ['run', 'demo', 'verify']) {
-      expect(top.stdout).toContain(c);
+    const listed = [...top.stdout.matchAll(/^  ([a-z-]+) /gm)].map((m) => m[1]!).filter((c) => c !== 'help');
+    expect(listed).toEqual(expect.arrayContaining(['run', 'verify', 'trace', 'exec', 'export', 'demo', 'kube-proxy', 'bench']));
+    for (const c of listed) {
       const r = dpsim(c, '--help');
       expect(r.status).toBe(0);
       expect(r.stdout).toContain(`Usage: dpsim ${c}`);
+      // every option is described
+      for (const line of r.stdout.split('\n').filter((l) => /^  -/.test(l))) expect(line.replace(/^  \S.*?\s{2,}/, '').trim().length, `${c}: ${line}`).toBeGreaterThan(0);
     }
+  });
+
+  it('cluster commands: errors are one line naming file:line or what is wrong, with exit 1', () => {
+    const bad = join(dir, 'bad-cluster.yaml');
+    writeFileSync(bad, 'apiVersion: dpsim.io/v1alpha1\nkind: Cluster\nspec:\n  nodes: []\n');
+    const r = dpsim('trace', '--cluster', bad, 'a', 'b');
+    expect(r.status).toBe(1);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/bad-cluster\.yaml:\d+: /);
+    const t = dpsim('trace', 'nosuchpod', 'sock-shop/orders');
+    expect(t.status).toBe(1);
+    expect(t.stderr).toContain('no running pod, workload or node "nosuchpod"');
   });
 });
