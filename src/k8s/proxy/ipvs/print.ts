@@ -13,6 +13,7 @@
 import { Network } from '../../../netns/network.js';
 import { parseIPv4 } from '../../../packet/address.js';
 import { saveXtables } from '../../../iptables/save.js';
+import { MATCHES } from '../../../iptables/matches.js';
 import { xtablesOf } from '../../../iptables/ruleset.js';
 import { ipvsOf } from '../../../ipvs/ipvs.js';
 import { ipsetOf } from '../../../ipset/ipset.js';
@@ -52,10 +53,10 @@ export function ipvsFirstSyncOutput(cfg: IpvsProxyConfig, snapshot: ProxySnapsho
   const proxier = new IpvsProxier(cfg);
   if (show === 'restore') {
     const r = proxier.sync(snapshot);
-    const ns = loadIntoFreshNode(cfg, proxier.sync(snapshot, { ipvsMatch: false }));
+    const ns = loadIntoFreshNode(cfg, proxier.sync(snapshot, { ipvsMatch: MATCHES.has('ipvs') }));
     return `# ipset restore\n${ipsetCommandsText(r)}# ipvsadm-restore\n${listServices(ipvsOf(ns), FMT_RULE | FMT_NUMERIC)}# iptables-restore --noflush\n${r.iptablesText}`;
   }
-  const r = proxier.sync(snapshot, { ipvsMatch: false });
+  const r = proxier.sync(snapshot, { ipvsMatch: MATCHES.has('ipvs') });
   const ns = loadIntoFreshNode(cfg, r);
   const table = ipsetOf(ns);
   let sets = '';

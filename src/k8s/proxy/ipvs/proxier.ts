@@ -120,8 +120,8 @@ export interface IpvsSyncOptions {
   readonly nodeAddresses?: readonly string[];
   /**
    * Whether to write the `-m ipvs` rules of KUBE-IPVS-OUT-FILTER (LB IPs whose source ranges
-   * exclude the node). Upstream always does; dpsim's iptables has no `ipvs` match, so the
-   * backend turns this off and lists the rules in `skipped`.
+   * exclude the node). Upstream always does; a caller whose iptables lacks the `ipvs` match
+   * passes false and the rules are reported as skipped.
    */
   readonly ipvsMatch?: boolean;
 }
@@ -253,7 +253,7 @@ export class IpvsProxier {
       for (const e of lbNoNodeAccess) {
         skipped.push({
           object: `${KUBE_IPVS_OUT_FILTER} rule for ${e.ip}:${e.port}/${e.protocol}`,
-          reason: "dpsim's iptables has no `ipvs` match: the node itself is not blocked from this load balancer IP",
+          reason: 'no `ipvs` match in this iptables: the node itself is not blocked from this load balancer IP',
         });
       }
     }
