@@ -10,7 +10,7 @@ import { Conntrack } from '../../src/conntrack/conntrack.js';
 import { IPS_DST_NAT } from '../../src/conntrack/conn.js';
 import type { ClusterSpec } from './cluster-spec.js';
 import { buildWorld, type Access } from './world.js';
-import { checkExactShares, checkReplyUnNat, connectAndCheck } from './properties.js';
+import { checkExactShares, checkMasquerade, checkReplyUnNat, connectAndCheck } from './properties.js';
 
 const SPEC: ClusterSpec = {
   nodes: 2,
@@ -57,5 +57,26 @@ describe('mutation check: the properties catch a broken dpsim', () => {
       Conntrack.prototype.confirm = original;
     });
     expect(connectAndCheck(w, ACCESS, checkReplyUnNat)).toMatch(/frames from another address|never got its answer/);
+  });
+
+  test('a masquerade mark kube-proxy does not clear fails property 7 (the VXLAN datagram is masqueraded too)', () => {
+    // External client → NodePort on node0 → the only endpoint, on node1. kube-proxy marks the
+    // connection, and KUBE-POSTROUTING clears the mark (--xor-mark) before it masquerades: the
+    // VXLAN datagram that carries the packet to node1 inherits the packet's mark, and must not be
+    // masqueraded itself. The mutant loses the clearing rule.
+    const spec: ClusterSpec = {
+      nodes: 2,
+      services: [{ proto: 'TCP', namedTarget: false, nodePort: true, externalIP: false, affinity: false, internalLocal: false, externalLocal: false, pods: [{ node: 1, state: 'ready' }] }],
+    };
+    const access: Access = { svc: 0, client: 'external', clientNode: 0, kind: 'nodePort', target: 0 };
+    expect(connectAndCheck(buildWorld(spec, 'iptables', 3), access, checkMasquerade)).toBeNull();
+    const w = buildWorld(spec, 'iptables', 3);
+    const nat = xtablesOf(w.cluster.machines.nodes[0]!.ns).nft.table('nat');
+    const post = nat.chains.get('KUBE-POSTROUTING')!;
+    const clearing = post.rules.findIndex((r) => r.target !== null && r.target.name === 'MARK');
+    expect(clearing).toBeGreaterThanOrEqual(0);
+    post.rules.splice(clearing, 1);
+    tableChanged(nat);
+    expect(connectAndCheck(w, access, checkMasquerade)).toMatch(/masqueraded flannel's VXLAN datagram/);
   });
 });

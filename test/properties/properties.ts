@@ -1,3 +1,6 @@
+import { existingConntrack } from '../../src/conntrack/conntrack.js';
+import { IPS_SRC_NAT } from '../../src/conntrack/conn.js';
+import { IPPROTO_UDP, VXLAN_PORT } from '../../src/packet/packet.js';
 /**
  * The DNAT properties as functions: each looks at one connection (or a set of them) on a
  * World and returns null when the property holds, or a message saying what went wrong. The
@@ -111,6 +114,25 @@ export function checkMasquerade(w: World, o: Observation, exp: Expected): string
   if (r.from[0] !== want) {
     const why = hairpin ? 'hairpin: masquerade' : exp.masquerade ? 'masquerade' : 'no masquerade';
     return `${r.pod} saw the connection from ${addr(r.from)}; expected ${formatIPv4(want)} (${why})`;
+  }
+  return tunnelMasqueraded(w);
+}
+
+/**
+ * Nowhere else: the overlay's own datagrams (flannel's VXLAN, UDP 8472) are never masqueraded.
+ * kube-proxy clears its masquerade mark once it has acted on it; a mark left on the packet
+ * would follow it into the encapsulated datagram and NAT that too.
+ */
+function tunnelMasqueraded(w: World): string | null {
+  for (const node of w.cluster.machines.nodes) {
+    const ct = existingConntrack(node.ns);
+    if (ct === null) continue;
+    for (const c of ct.table.all()) {
+      // masqIndex: MASQUERADE bound the connection (nat->masq_index), even where it kept the address and port.
+      if (c.orig.proto === IPPROTO_UDP && c.orig.dport === VXLAN_PORT && ((c.status & IPS_SRC_NAT) !== 0 || c.masqIndex !== 0)) {
+        return `${node.config.name} masqueraded flannel's VXLAN datagram ${formatIPv4(c.orig.src)}:${c.orig.sport} -> ${formatIPv4(c.orig.dst)}:${c.orig.dport} (masquerade where kube-proxy never intended it)`;
+      }
+    }
   }
   return null;
 }
