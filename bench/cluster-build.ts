@@ -1,7 +1,9 @@
 /**
  * Cluster build times (issue #7): the built-in example, and a synthetic 100-node,
  * 1,000-Service, 10,000-pod cluster (kube-proxy in iptables mode on every node, flannel).
- * Run: npx tsx bench/cluster.bench.ts
+ * Run: npx tsx bench/cluster-build.ts [NODES,SERVICES,REPLICAS] (default 100,1000,10).
+ * Prints wall time, this process's CPU time (user+sys: steadier than wall time on a shared
+ * machine) and RSS.
  */
 import { fileURLToPath } from 'node:url';
 import { readClusterConfig, type ClusterConfig } from '../src/k8s/cluster/config.js';
@@ -39,11 +41,16 @@ export function syntheticCluster(nodes: number, services: number, replicas: numb
 
 function measure(label: string, build: () => Cluster): void {
   const before = process.memoryUsage().rss;
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   const c = build();
   const ms = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
   const rss = process.memoryUsage().rss;
-  console.log(`${label}: built and settled in ${ms.toFixed(0)} ms (virtual ${(c.net.now / 1e9).toFixed(1)} s), ${c.store.count('Pod')} pods, ${c.net.namespaces.size} namespaces, rss ${(rss / 2 ** 20).toFixed(0)} MiB (+${((rss - before) / 2 ** 20).toFixed(0)})`);
+  console.log(
+    `${label}: built and settled in ${ms.toFixed(0)} ms (cpu ${((cpu.user + cpu.system) / 1000).toFixed(0)} ms; virtual ${(c.net.now / 1e9).toFixed(1)} s), ` +
+      `${c.store.count('Pod')} pods, ${c.net.namespaces.size} namespaces, rss ${(rss / 2 ** 20).toFixed(0)} MiB (+${((rss - before) / 2 ** 20).toFixed(0)})`,
+  );
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

@@ -116,7 +116,7 @@ export class Cluster {
   }
 
   private steady(): boolean {
-    for (const pod of this.store.list('Pod')) {
+    for (const pod of this.store.listView('Pod')) {
       if (pod.metadata.deletionTimestamp !== undefined) return false;
       if (pod.spec.nodeName !== undefined && pod.status?.phase !== 'Running') return false;
     }

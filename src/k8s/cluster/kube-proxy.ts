@@ -39,7 +39,7 @@ export function startKubeProxy(cluster: Cluster, node: ClusterNode): NodeProxy {
     nfacct: false,
   });
   const store = cluster.store;
-  const snapshot = (): ProxySnapshot => ({ services: store.list('Service'), endpointSlices: store.list('EndpointSlice'), nodes: store.list('Node') });
+  const snapshot = (): ProxySnapshot => ({ services: store.listView('Service'), endpointSlices: store.listView('EndpointSlice'), nodes: store.listView('Node') });
   const ipvs = flags.mode === 'ipvs';
   const inner: ProxyBackend = ipvs
     ? new IpvsBackend(node.ns, new IpvsProxier({ ...config, scheduler: flags.ipvsScheduler }), snapshot)

@@ -1,6 +1,6 @@
 import { parseIPv4 } from '../../packet/address.js';
 import { selectorMapMatches } from '../api/labels.js';
-import type { ApiStore } from '../api/store.js';
+import { sameJson, type ApiStore } from '../api/store.js';
 import type { Endpoint, EndpointPort, EndpointSlice, Pod, Service, ServicePort } from '../api/types.js';
 import { ENDPOINTSLICE_CONTROLLER_NAME, MANAGED_BY_LABEL, SERVICE_NAME_LABEL } from '../api/types.js';
 import { isPodReady, isPodTerminal, objectKey, splitKey } from './pods.js';
@@ -60,8 +60,12 @@ export function podEndpoint(svc: Service, pod: Pod): Endpoint {
   return ep;
 }
 
-function ipOrder(a: Endpoint, b: Endpoint): number {
-  return (parseIPv4(a.addresses[0]!) ?? 0) - (parseIPv4(b.addresses[0]!) ?? 0) || (a.targetRef!.name < b.targetRef!.name ? -1 : 1);
+/** Sorts endpoints by address (as a number), then pod name; each address parsed once. */
+function sortByAddress(endpoints: Endpoint[]): void {
+  if (endpoints.length < 2) return;
+  const keyed = endpoints.map((ep) => ({ ep, ip: parseIPv4(ep.addresses[0]!) ?? 0, name: ep.targetRef!.name }));
+  keyed.sort((a, b) => a.ip - b.ip || (a.name < b.name ? -1 : 1));
+  for (let i = 0; i < keyed.length; i++) endpoints[i] = keyed[i]!.ep;
 }
 
 /**
@@ -78,25 +82,45 @@ export class EndpointSliceController {
   private readonly dirty = new Set<string>();
   /** namespace\0key=value → pod names with that label. */
   private readonly podsByLabel = new Map<string, Set<string>>();
-  /** namespace → name → Service. */
-  private readonly services = new Map<string, Map<string, Service>>();
+  /** namespace → name → the Service as last seen, with its place in the namespace's watch order. */
+  private readonly services = new Map<string, Map<string, IndexedService>>();
+  /** namespace\0key=value → names of the services whose selector's first pair it is. */
+  private readonly servicesByAnchor = new Map<string, Set<string>>();
+  /** namespace/service → names of the slices labelled as this controller's for that service. */
+  private readonly slicesByService = new Map<string, Set<string>>();
+  private serviceSeq = 0;
 
   constructor(private readonly store: ApiStore) {
     store.watch('Service', (ev) => {
       const svc = ev.object;
-      let m = this.services.get(svc.metadata.namespace!);
-      if (m === undefined) this.services.set(svc.metadata.namespace!, (m = new Map()));
+      const ns = svc.metadata.namespace!;
+      let m = this.services.get(ns);
+      if (m === undefined) this.services.set(ns, (m = new Map()));
+      const prev = m.get(svc.metadata.name);
+      if (prev !== undefined && prev.anchor !== null) this.servicesByAnchor.get(prev.anchor)?.delete(svc.metadata.name);
       if (ev.type === 'DELETED') m.delete(svc.metadata.name);
-      else m.set(svc.metadata.name, svc);
+      else {
+        const anchor = selectorAnchor(ns, svc.spec.selector);
+        // A Map keeps an updated key in place: the service keeps its sequence number.
+        m.set(svc.metadata.name, { svc, seq: prev?.seq ?? ++this.serviceSeq, anchor });
+        if (anchor !== null) {
+          let set = this.servicesByAnchor.get(anchor);
+          if (set === undefined) this.servicesByAnchor.set(anchor, (set = new Set()));
+          set.add(svc.metadata.name);
+        }
+      }
       this.dirty.add(objectKey(svc));
     });
     store.watch('Pod', (ev) => {
       if (ev.old !== null) this.unindex(ev.old);
       if (ev.type !== 'DELETED') this.index(ev.object);
       this.markServicesOf(ev.object);
-      if (ev.old !== null && JSON.stringify(ev.old.metadata.labels) !== JSON.stringify(ev.object.metadata.labels)) this.markServicesOf(ev.old);
+      if (ev.old !== null && !sameLabels(ev.old.metadata.labels, ev.object.metadata.labels)) this.markServicesOf(ev.old);
     });
     store.watch('EndpointSlice', (ev) => {
+      if (ev.old !== null) this.unindexSlice(ev.old);
+      if (ev.type === 'DELETED') this.unindexSlice(ev.object);
+      else this.indexSlice(ev.object);
       const svc = ev.object.metadata.labels?.[SERVICE_NAME_LABEL];
       if (svc !== undefined && ev.object.metadata.labels?.[MANAGED_BY_LABEL] === ENDPOINTSLICE_CONTROLLER_NAME) {
         this.dirty.add(`${ev.object.metadata.namespace}/${svc}`);
@@ -106,8 +130,10 @@ export class EndpointSliceController {
   }
 
   private index(pod: Pod): void {
-    for (const [k, v] of Object.entries(pod.metadata.labels ?? {})) {
-      const key = `${pod.metadata.namespace}\0${k}=${v}`;
+    const labels = pod.metadata.labels;
+    if (labels === undefined) return;
+    for (const k in labels) {
+      const key = `${pod.metadata.namespace}\0${k}=${labels[k]}`;
       let s = this.podsByLabel.get(key);
       if (s === undefined) this.podsByLabel.set(key, (s = new Set()));
       s.add(pod.metadata.name);
@@ -115,13 +141,45 @@ export class EndpointSliceController {
   }
 
   private unindex(pod: Pod): void {
-    for (const [k, v] of Object.entries(pod.metadata.labels ?? {})) this.podsByLabel.get(`${pod.metadata.namespace}\0${k}=${v}`)?.delete(pod.metadata.name);
+    const labels = pod.metadata.labels;
+    if (labels === undefined) return;
+    for (const k in labels) this.podsByLabel.get(`${pod.metadata.namespace}\0${k}=${labels[k]}`)?.delete(pod.metadata.name);
   }
 
+  private indexSlice(slice: EndpointSlice): void {
+    const key = managedSliceKey(slice);
+    if (key === null) return;
+    let set = this.slicesByService.get(key);
+    if (set === undefined) this.slicesByService.set(key, (set = new Set()));
+    set.add(slice.metadata.name);
+  }
+
+  private unindexSlice(slice: EndpointSlice): void {
+    const key = managedSliceKey(slice);
+    if (key !== null) this.slicesByService.get(key)?.delete(slice.metadata.name);
+  }
+
+  /**
+   * Marks every service whose selector matches the pod's labels, in the order the services
+   * were first seen. Only services anchored on one of the pod's own labels can match.
+   */
   private markServicesOf(pod: Pod): void {
-    for (const svc of this.services.get(pod.metadata.namespace!)?.values() ?? []) {
-      if (selectorMapMatches(svc.spec.selector, pod.metadata.labels)) this.dirty.add(objectKey(svc));
+    const ns = pod.metadata.namespace!;
+    const labels = pod.metadata.labels;
+    const services = this.services.get(ns);
+    if (labels === undefined || services === undefined) return;
+    let found: IndexedService[] | null = null;
+    for (const k in labels) {
+      const names = this.servicesByAnchor.get(`${ns}\0${k}=${labels[k]}`);
+      if (names === undefined) continue;
+      for (const name of names) {
+        const e = services.get(name)!;
+        if (selectorMapMatches(e.svc.spec.selector, labels)) (found ??= []).push(e);
+      }
     }
+    if (found === null) return;
+    if (found.length > 1) found.sort((a, b) => a.seq - b.seq);
+    for (const e of found) this.dirty.add(objectKey(e.svc));
   }
 
   /** The pods a service selects, from the label index (smallest candidate set first). */
@@ -150,9 +208,17 @@ export class EndpointSliceController {
     }
   }
 
+  /** The slices this controller manages for a service, in name order (from the slice index, checked against the store). */
   private managedSlices(ns: string, service: string): EndpointSlice[] {
-    return this.store.list('EndpointSlice', ns).filter((s) =>
-      s.metadata.labels?.[SERVICE_NAME_LABEL] === service && s.metadata.labels?.[MANAGED_BY_LABEL] === ENDPOINTSLICE_CONTROLLER_NAME);
+    const names = this.slicesByService.get(`${ns}/${service}`);
+    if (names === undefined || names.size === 0) return [];
+    const out: EndpointSlice[] = [];
+    for (const name of names) {
+      const s = this.store.get('EndpointSlice', ns, name);
+      if (s !== undefined && s.metadata.labels?.[SERVICE_NAME_LABEL] === service && s.metadata.labels?.[MANAGED_BY_LABEL] === ENDPOINTSLICE_CONTROLLER_NAME) out.push(s);
+    }
+    if (out.length > 1) out.sort((a, b) => (a.metadata.name < b.metadata.name ? -1 : a.metadata.name > b.metadata.name ? 1 : 0));
+    return out;
   }
 
   private sync(ns: string, name: string): void {
@@ -175,7 +241,7 @@ export class EndpointSliceController {
     const desired: { ports: EndpointPort[]; endpoints: Endpoint[] }[] = [];
     for (const key of [...groups.keys()].sort()) {
       const g = groups.get(key)!;
-      g.endpoints.sort(ipOrder);
+      sortByAddress(g.endpoints);
       for (let i = 0; i < g.endpoints.length; i += MAX_ENDPOINTS_PER_SLICE) {
         desired.push({ ports: g.ports, endpoints: g.endpoints.slice(i, i + MAX_ENDPOINTS_PER_SLICE) });
       }
@@ -208,10 +274,9 @@ export class EndpointSliceController {
         });
         continue;
       }
-      if (JSON.stringify(reuse.endpoints) === JSON.stringify(d.endpoints) && JSON.stringify(reuse.metadata.labels) === JSON.stringify(labels)) continue;
-      const next = structuredClone(reuse);
-      next.endpoints = d.endpoints;
-      next.metadata.labels = labels;
+      if (sameJson(reuse.endpoints, d.endpoints) && sameJson(reuse.metadata.labels, labels)) continue;
+      // Shallow copies are enough: the store keeps a deep copy of what it is given.
+      const next = { ...reuse, metadata: { ...reuse.metadata, labels }, endpoints: d.endpoints };
       delete next.metadata.resourceVersion;
       this.store.update(next);
     }
@@ -228,4 +293,42 @@ export class EndpointSliceController {
     labels[MANAGED_BY_LABEL] = ENDPOINTSLICE_CONTROLLER_NAME;
     return labels;
   }
+}
+
+/** A service in the controller's index. */
+interface IndexedService {
+  readonly svc: Service;
+  /** When the service was first seen (the order services are marked in). */
+  readonly seq: number;
+  /** The podsByLabel-style key of its selector's first pair; null when the selector matches nothing. */
+  readonly anchor: string | null;
+}
+
+/** `namespace\0key=value` of a map selector's first pair, or null for an absent or empty selector (which selects no pod). */
+function selectorAnchor(ns: string, selector: Record<string, string> | undefined): string | null {
+  if (selector === undefined) return null;
+  for (const k in selector) return `${ns}\0${k}=${selector[k]}`;
+  return null;
+}
+
+/** `namespace/service` of a slice this controller manages, or null. */
+function managedSliceKey(slice: EndpointSlice): string | null {
+  const labels = slice.metadata.labels;
+  const svc = labels?.[SERVICE_NAME_LABEL];
+  if (svc === undefined || labels![MANAGED_BY_LABEL] !== ENDPOINTSLICE_CONTROLLER_NAME) return null;
+  return `${slice.metadata.namespace}/${svc}`;
+}
+
+/** Whether two label maps hold the same pairs. */
+function sameLabels(a: Record<string, string> | undefined, b: Record<string, string> | undefined): boolean {
+  if (a === b) return true;
+  let n = 0;
+  if (a !== undefined) {
+    for (const k in a) {
+      if (b === undefined || b[k] !== a[k]) return false;
+      n++;
+    }
+  }
+  if (b !== undefined) for (const _ in b) if (--n < 0) return false;
+  return n === 0;
 }

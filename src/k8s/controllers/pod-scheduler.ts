@@ -1,5 +1,5 @@
 import type { ApiStore } from '../api/store.js';
-import type { Node } from '../api/types.js';
+import type { Node, Pod } from '../api/types.js';
 import { isPodTerminal, objectKey, splitKey } from './pods.js';
 import { nodeMatchesSelector, toleratesNode } from './workloads.js';
 
@@ -83,9 +83,13 @@ export class PodScheduler {
       const chosen = tied.length === 1 ? tied[0]! : tied[this.store.random.int(0, tied.length - 1)]!;
       this.pending.delete(key);
       this.place(key, chosen.metadata.name);
-      const next = structuredClone(pod);
-      next.spec.nodeName = chosen.metadata.name;
-      next.status = { ...next.status, conditions: [...(next.status?.conditions ?? []).filter((c) => c.type !== 'PodScheduled'), { type: 'PodScheduled', status: 'True' }] };
+      // Shallow copies are enough: the store keeps a deep copy of what it is given.
+      const next: Pod = {
+        ...pod,
+        metadata: { ...pod.metadata },
+        spec: { ...pod.spec, nodeName: chosen.metadata.name },
+        status: { ...pod.status, conditions: [...(pod.status?.conditions ?? []).filter((c) => c.type !== 'PodScheduled'), { type: 'PodScheduled', status: 'True' }] },
+      };
       delete next.metadata.resourceVersion;
       this.store.update(next);
     }

@@ -95,16 +95,17 @@ export interface PodStarted {
 export function markPodRunning(store: ApiStore, namespace: string, name: string, started: PodStarted): Pod {
   const pod = store.get('Pod', namespace, name);
   if (pod === undefined) throw new Error(`pods "${name}" not found`);
-  const next = structuredClone(pod);
+  // Shallow copies are enough: the store keeps a deep copy of what it is given.
+  const next: Pod = { ...pod, metadata: { ...pod.metadata } };
   const ready = started.ready ?? true;
   const r = ready ? 'True' : 'False';
   next.status = {
-    ...next.status,
+    ...pod.status,
     phase: 'Running',
     podIP: started.podIP,
     podIPs: [{ ip: started.podIP }],
     ...(started.hostIP !== undefined ? { hostIP: started.hostIP } : {}),
-    startTime: next.status?.startTime ?? store.timestamp(),
+    startTime: pod.status?.startTime ?? store.timestamp(),
     conditions: [
       { type: 'Initialized', status: 'True' },
       { type: 'Ready', status: r },
@@ -120,11 +121,11 @@ export function markPodRunning(store: ApiStore, namespace: string, name: string,
 export function setPodReady(store: ApiStore, namespace: string, name: string, ready: boolean): Pod {
   const pod = store.get('Pod', namespace, name);
   if (pod === undefined) throw new Error(`pods "${name}" not found`);
-  const next = structuredClone(pod);
+  const next: Pod = { ...pod, metadata: { ...pod.metadata } };
   const status = ready ? 'True' : 'False';
-  const conditions = (next.status?.conditions ?? []).filter((c) => c.type !== 'Ready' && c.type !== 'ContainersReady');
+  const conditions = (pod.status?.conditions ?? []).filter((c) => c.type !== 'Ready' && c.type !== 'ContainersReady');
   conditions.push({ type: 'Ready', status }, { type: 'ContainersReady', status });
-  next.status = { ...next.status, conditions };
+  next.status = { ...pod.status, conditions };
   delete next.metadata.resourceVersion;
   return store.update(next);
 }

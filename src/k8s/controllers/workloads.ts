@@ -1,6 +1,6 @@
 import { labelSelectorMatches } from '../api/labels.js';
 import { parsePlacement, type PlacementEntry } from '../api/manifest.js';
-import { parseVirtualTimestamp, type ApiStore } from '../api/store.js';
+import { parseVirtualTimestamp, sameJson, type ApiStore } from '../api/store.js';
 import type { DaemonSet, Deployment, Node, Pod, PodTemplateSpec, ReplicaSet, Taint, Toleration } from '../api/types.js';
 import {
   PLACEMENT_ANNOTATION, PLACEMENT_SLOT_ANNOTATION, POD_IP_ANNOTATION, POD_TEMPLATE_HASH_LABEL,
@@ -25,7 +25,8 @@ function podFromTemplate(template: PodTemplateSpec, namespace: string, generateN
       ...(meta.annotations !== undefined ? { annotations: { ...meta.annotations } } : {}),
       ownerReferences: [{ apiVersion: 'apps/v1', kind: owner.kind, name: owner.name, uid: owner.uid, controller: true }],
     },
-    spec: structuredClone(template.spec),
+    // A shallow copy: callers set spec.nodeName, and the store keeps a deep copy of what it is given.
+    spec: { ...template.spec },
     status: { phase: 'Pending' },
   };
 }
@@ -94,6 +95,7 @@ export class ReplicaSetController {
     const ns = rs.metadata.namespace!;
     const pods = ownedPods(this.store, this.owners, rs.metadata.uid!).filter(isPodActive);
     const want = rs.spec.replicas ?? 1;
+    const settled = pods.length === want;
     if (pods.length < want) {
       const placement = placementOf(rs);
       const taken = new Set(pods.map((p) => p.metadata.annotations?.[PLACEMENT_SLOT_ANNOTATION]).filter((s) => s !== undefined));
@@ -113,13 +115,13 @@ export class ReplicaSetController {
       const victims = [...pods].sort(compareForDeletion).slice(0, pods.length - want);
       for (const v of victims) this.store.delete('Pod', ns, v.metadata.name);
     }
-    const current = ownedPods(this.store, this.owners, rs.metadata.uid!).filter(isPodActive);
+    // Unless pods were created or deleted just now, the store holds what `pods` already is.
+    const current = settled ? pods : ownedPods(this.store, this.owners, rs.metadata.uid!).filter(isPodActive);
     const ready = current.filter(isPodReady).length;
     const status = { replicas: current.length, readyReplicas: ready, availableReplicas: ready, observedGeneration: rs.metadata.generation ?? 1 };
     const fresh = this.store.get('ReplicaSet', ns, rs.metadata.name)!;
-    if (JSON.stringify(fresh.status ?? {}) !== JSON.stringify(status)) {
-      const next = structuredClone(fresh);
-      next.status = status;
+    if (!sameJson(fresh.status ?? {}, status)) {
+      const next = { ...fresh, metadata: { ...fresh.metadata }, status };
       delete next.metadata.resourceVersion;
       this.store.update(next);
     }
@@ -139,9 +141,14 @@ function placementOf(obj: ReplicaSet | Deployment): PlacementEntry[] {
  */
 export class DeploymentController {
   private readonly dirty = new Set<string>();
+  /** The last template hashed per Deployment uid: every status update re-syncs, the template seldom changes. */
+  private readonly hashes = new Map<string, { template: PodTemplateSpec; collisionCount: number | undefined; hash: string }>();
 
   constructor(private readonly store: ApiStore, private readonly owners: OwnerIndex) {
-    store.watch('Deployment', (ev) => this.dirty.add(objectKey(ev.object)));
+    store.watch('Deployment', (ev) => {
+      if (ev.type === 'DELETED') this.hashes.delete(ev.object.metadata.uid!);
+      this.dirty.add(objectKey(ev.object));
+    });
     store.watch('ReplicaSet', (ev) => {
       const ref = controllerRef(ev.object);
       if (ref?.kind === 'Deployment') this.dirty.add(`${ev.object.metadata.namespace}/${ref.name}`);
@@ -159,9 +166,22 @@ export class DeploymentController {
     }
   }
 
+  /** computePodTemplateHash of the Deployment's template and collision count, reused while both stay the same. */
+  private templateHash(d: Deployment): string {
+    const uid = d.metadata.uid!;
+    const collisionCount = d.status?.collisionCount;
+    const last = this.hashes.get(uid);
+    // Same JSON implies the same canonical JSON, so the same hash.
+    if (last !== undefined && last.collisionCount === collisionCount && sameJson(last.template, d.spec.template)) return last.hash;
+    const hash = computePodTemplateHash(d.spec.template, collisionCount);
+    // Stored objects are never mutated, so keeping a reference to the template is safe.
+    this.hashes.set(uid, { template: d.spec.template, collisionCount, hash });
+    return hash;
+  }
+
   private sync(d: Deployment): void {
     const ns = d.metadata.namespace!;
-    const hash = computePodTemplateHash(d.spec.template, d.status?.collisionCount);
+    const hash = this.templateHash(d);
     const rsName = `${d.metadata.name}-${hash}`;
     const owned = this.owners.dependents(d.metadata.uid!).filter((r) => r.kind === 'ReplicaSet')
       .map((r) => this.store.get('ReplicaSet', r.namespace, r.name)).filter((rs): rs is ReplicaSet => rs !== undefined);
@@ -171,7 +191,9 @@ export class DeploymentController {
       if (k !== 'kubectl.kubernetes.io/last-applied-configuration') annotations[k] = v;
     }
     let current = owned.find((rs) => rs.metadata.name === rsName);
+    let wrote = false;
     if (current === undefined) {
+      wrote = true;
       const existing = this.store.get('ReplicaSet', ns, rsName);
       if (existing !== undefined) throw new Error(`replicasets.apps "${rsName}" exists and is not owned by deployment ${d.metadata.name}`);
       const template = structuredClone(d.spec.template);
@@ -198,23 +220,25 @@ export class DeploymentController {
       });
     } else {
       const wantAnn = { ...annotations, [REVISION_ANNOTATION]: current.metadata.annotations?.[REVISION_ANNOTATION] ?? '1' };
-      if ((current.spec.replicas ?? 1) !== replicas || JSON.stringify(current.metadata.annotations ?? {}) !== JSON.stringify(wantAnn)) {
-        const next = structuredClone(current);
-        next.spec.replicas = replicas;
-        next.metadata.annotations = wantAnn;
+      if ((current.spec.replicas ?? 1) !== replicas || !sameJson(current.metadata.annotations ?? {}, wantAnn)) {
+        const next = { ...current, metadata: { ...current.metadata, annotations: wantAnn }, spec: { ...current.spec, replicas } };
         delete next.metadata.resourceVersion;
         current = this.store.update(next);
+        wrote = true;
       }
     }
     for (const rs of owned) {
       if (rs.metadata.name === rsName || (rs.spec.replicas ?? 1) === 0) continue;
-      const next = structuredClone(rs);
-      next.spec.replicas = 0;
+      const next = { ...rs, metadata: { ...rs.metadata }, spec: { ...rs.spec, replicas: 0 } };
       delete next.metadata.resourceVersion;
       this.store.update(next);
+      wrote = true;
     }
-    const all = this.owners.dependents(d.metadata.uid!).filter((r) => r.kind === 'ReplicaSet')
-      .map((r) => this.store.get('ReplicaSet', r.namespace, r.name)).filter((rs): rs is ReplicaSet => rs !== undefined);
+    // Unless a ReplicaSet was written just now, the store holds what `owned` already is.
+    const all = !wrote
+      ? owned
+      : this.owners.dependents(d.metadata.uid!).filter((r) => r.kind === 'ReplicaSet')
+        .map((r) => this.store.get('ReplicaSet', r.namespace, r.name)).filter((rs): rs is ReplicaSet => rs !== undefined);
     let total = 0;
     let ready = 0;
     for (const rs of all) {
@@ -231,9 +255,8 @@ export class DeploymentController {
       ...(d.status?.collisionCount !== undefined ? { collisionCount: d.status.collisionCount } : {}),
     };
     const fresh = this.store.get('Deployment', ns, d.metadata.name)!;
-    if (JSON.stringify(fresh.status ?? {}) !== JSON.stringify(status)) {
-      const next = structuredClone(fresh);
-      next.status = status;
+    if (!sameJson(fresh.status ?? {}, status)) {
+      const next = { ...fresh, metadata: { ...fresh.metadata }, status };
       delete next.metadata.resourceVersion;
       this.store.update(next);
     }
@@ -328,9 +351,8 @@ export class DaemonSetController {
       numberAvailable: ready,
     };
     const fresh = this.store.get('DaemonSet', ns, ds.metadata.name)!;
-    if (JSON.stringify(fresh.status ?? {}) !== JSON.stringify(status)) {
-      const next = structuredClone(fresh);
-      next.status = status;
+    if (!sameJson(fresh.status ?? {}, status)) {
+      const next = { ...fresh, metadata: { ...fresh.metadata }, status };
       delete next.metadata.resourceVersion;
       this.store.update(next);
     }

@@ -2,7 +2,7 @@
 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ProxyMetrics } from './metrics.js';
+import { Histogram, ProxyMetrics } from './metrics.js';
 import { countRestoreLines, fitRestoreCost, restoreCostData, restoreCostNs } from './restore-cost.js';
 
 describe('metrics', () => {
@@ -22,6 +22,32 @@ describe('metrics', () => {
     expect(text).toContain('kubeproxy_network_programming_duration_seconds_bucket{ip_family="IPv4",le="1"} 0\n');
     expect(text).toContain('kubeproxy_network_programming_duration_seconds_bucket{ip_family="IPv4",le="2"} 1\n');
     expect(text).toContain('kubeproxy_network_programming_duration_seconds_bucket{ip_family="IPv4",le="300"} 1\n');
+  });
+});
+
+describe('Histogram', () => {
+  it('counts every observation in each bucket whose bound it does not exceed', () => {
+    fc.assert(
+      fc.property(fc.array(fc.oneof(fc.double({ min: -1, max: 400, noNaN: true }), fc.constantFrom(0.25, 0.5, 1, 59, 60, 300, 301, NaN, Infinity)), { maxLength: 60 }), (values) => {
+        const h = new ProxyMetrics().networkProgramming;
+        for (const v of values) h.observe(v);
+        expect(h.counts).toEqual(h.buckets.map((b) => values.filter((v) => v <= b).length));
+        expect(h.count).toBe(values.length);
+        // Repeated observations at once are the same as one by one, down to the sum's last bit.
+        const once = new ProxyMetrics().networkProgramming;
+        const each = new ProxyMetrics().networkProgramming;
+        for (const v of values) {
+          once.observe(v, 3);
+          for (let i = 0; i < 3; i++) each.observe(v);
+        }
+        expect(once.format()).toBe(each.format());
+        expect(Object.is(once.sum, each.sum)).toBe(true);
+      }),
+      { numRuns: 200 },
+    );
+  });
+  it('refuses bucket bounds that do not increase', () => {
+    expect(() => new Histogram('h', 'help', [1, 1])).toThrow(RangeError);
   });
 });
 

@@ -7,7 +7,8 @@
 
 /** A cumulative histogram. */
 export class Histogram {
-  readonly counts: number[];
+  /** Observations per bucket whose bound is the first one ≥ the value (counts adds them up). */
+  private readonly hits: number[];
   count = 0;
   sum = 0;
 
@@ -17,13 +18,34 @@ export class Histogram {
     readonly buckets: readonly number[],
     readonly labels: string = 'ip_family="IPv4"',
   ) {
-    this.counts = new Array<number>(buckets.length).fill(0);
+    for (let i = 1; i < buckets.length; i++) {
+      if (!(buckets[i]! > buckets[i - 1]!)) throw new RangeError(`${name}: bucket bounds must increase (${buckets[i - 1]} then ${buckets[i]})`);
+    }
+    this.hits = new Array<number>(buckets.length).fill(0);
   }
 
-  observe(seconds: number): void {
-    this.count++;
-    this.sum += seconds;
-    for (let i = 0; i < this.buckets.length; i++) if (seconds <= this.buckets[i]!) this.counts[i]!++;
+  /** Cumulative counts per bucket: observations ≤ each bound. */
+  get counts(): number[] {
+    const out = new Array<number>(this.hits.length);
+    let n = 0;
+    for (let i = 0; i < this.hits.length; i++) out[i] = n += this.hits[i]!;
+    return out;
+  }
+
+  /** Records `times` observations of `seconds` (the sum adds them one by one, as that many observe calls would). */
+  observe(seconds: number, times = 1): void {
+    this.count += times;
+    for (let i = 0; i < times; i++) this.sum += seconds;
+    // The first bound ≥ seconds, by bisection (a value above every bound only counts in +Inf).
+    const b = this.buckets;
+    let lo = 0;
+    let hi = b.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (seconds <= b[mid]!) hi = mid;
+      else lo = mid + 1;
+    }
+    if (lo < b.length) this.hits[lo]! += times;
   }
 
   /** The text exposition of this histogram. */
@@ -31,7 +53,8 @@ export class Histogram {
     const l = this.labels === '' ? '' : `${this.labels},`;
     const plain = this.labels === '' ? '' : `{${this.labels}}`;
     let out = `# HELP ${this.name} ${this.help}\n# TYPE ${this.name} histogram\n`;
-    for (let i = 0; i < this.buckets.length; i++) out += `${this.name}_bucket{${l}le="${formatLe(this.buckets[i]!)}"} ${this.counts[i]}\n`;
+    const counts = this.counts;
+    for (let i = 0; i < this.buckets.length; i++) out += `${this.name}_bucket{${l}le="${formatLe(this.buckets[i]!)}"} ${counts[i]}\n`;
     out += `${this.name}_bucket{${l}le="+Inf"} ${this.count}\n`;
     out += `${this.name}_sum${plain} ${formatFloat(this.sum)}\n${this.name}_count${plain} ${this.count}\n`;
     return out;

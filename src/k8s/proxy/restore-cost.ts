@@ -51,6 +51,11 @@ export function countRestoreLines(text: string): { chains: number; rules: number
 /** The modelled kernel time (ns) of restoring `text`. */
 export function restoreCostNs(text: string, flavour: 'nft' | 'legacy' = 'nft', model: RestoreCostModel = restoreCostData().models[flavour]): number {
   const { chains, rules } = countRestoreLines(text);
+  return restoreCostOfCounts(chains, rules, flavour, model);
+}
+
+/** restoreCostNs from the counts countRestoreLines would find (for a writer that counted its lines as it wrote them). */
+export function restoreCostOfCounts(chains: number, rules: number, flavour: 'nft' | 'legacy' = 'nft', model: RestoreCostModel = restoreCostData().models[flavour]): number {
   return Math.max(0, Math.round((model.fixed + model.perRule * rules + model.perChain * chains + model.perChainSquared * chains * chains) * 1e9));
 }
 

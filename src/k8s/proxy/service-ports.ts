@@ -76,6 +76,8 @@ export interface ServicePortInfo {
   readonly name: ServicePortName;
   /** servicePortNameString(name), cached. */
   readonly nameString: string;
+  /** `${nameString}/${protocol}`: the port's identity between syncs, cached. */
+  readonly portId: string;
   /** "ns/name": the Service this port belongs to (partial syncs work per Service). */
   readonly serviceKey: string;
   readonly protocol: Protocol;
@@ -151,11 +153,7 @@ export function buildServicePorts(snapshot: ProxySnapshot, nodeName: string, cac
   const slices = snapshot.endpointSlices.slice().sort((a, b) => compareText(a.metadata?.name ?? '', b.metadata?.name ?? ''));
   const perPort = new Map<string, EndpointInfo[][]>();
   for (const slice of slices) {
-    let parsed = cache.slices.get(slice);
-    if (parsed === undefined) {
-      parsed = parseSlice(slice, nodeName);
-      cache.slices.set(slice, parsed);
-    }
+    const parsed = parsedSlice(slice, nodeName, cache);
     for (const sk of parsed.skipped) skipped.push(sk);
     for (const [key, eps] of parsed.byPort) {
       const lists = perPort.get(key);
@@ -308,7 +306,33 @@ function ipv4Field(text: unknown, object: string, field: string, skipped: Skippe
   throw new ProxyInputError(object, field, `${JSON.stringify(text)} is not an IP address`, src);
 }
 
-function parseSlice(slice: EndpointSlice, nodeName: string): ParsedSlice {
+/**
+ * Slices parsed for no node in particular (every endpoint not local), shared by every node's
+ * cache: most nodes run none of a slice's endpoints and see exactly this. A node that runs
+ * one of them parses the slice for itself. `nodes` holds every endpoint's nodeName.
+ */
+const sharedSlices = new WeakMap<EndpointSlice, { readonly parsed: ParsedSlice; readonly nodes: ReadonlySet<string> }>();
+
+/** The slice parsed as node `nodeName` sees it, from the shared or the node's own cache. */
+function parsedSlice(slice: EndpointSlice, nodeName: string, cache: ServicePortCache): ParsedSlice {
+  let own = cache.slices.get(slice);
+  if (own !== undefined) return own;
+  let shared = sharedSlices.get(slice);
+  if (shared === undefined) {
+    const parsed = parseSlice(slice, null); // throws on a malformed slice before anything is kept
+    const nodes = new Set<string>();
+    if (Array.isArray(slice.endpoints)) for (const ep of slice.endpoints) if (ep?.nodeName !== undefined) nodes.add(ep.nodeName);
+    shared = { parsed, nodes };
+    sharedSlices.set(slice, shared);
+  }
+  if (!shared.nodes.has(nodeName)) return shared.parsed;
+  own = parseSlice(slice, nodeName);
+  cache.slices.set(slice, own);
+  return own;
+}
+
+/** Parses a slice for node `nodeName` (null: a node that runs none of its endpoints). */
+function parseSlice(slice: EndpointSlice, nodeName: string | null): ParsedSlice {
   const skipped: Skipped[] = [];
   const sets = new Map<string, Map<string, EndpointInfo>>();
   const object = objectName('EndpointSlice', slice.metadata);
@@ -360,7 +384,7 @@ function parseSlice(slice: EndpointSlice, nodeName: string): ParsedSlice {
         ipText,
         port: portNum,
         endpoint: `${ipText}:${portNum}`,
-        isLocal: ep.nodeName !== undefined && ep.nodeName === nodeName,
+        isLocal: nodeName !== null && ep.nodeName !== undefined && ep.nodeName === nodeName,
         ready: c.ready ?? true,
         serving: c.serving ?? true,
         terminating: c.terminating ?? false,
@@ -467,6 +491,7 @@ function collectServicePorts(svc: Service, out: ServicePortInfo[], skipped: Skip
     out.push({
       name: spn,
       nameString: servicePortNameString(spn),
+      portId: `${servicePortNameString(spn)}/${protocol}`,
       serviceKey: `${ns}/${name}`,
       protocol,
       clusterIP,

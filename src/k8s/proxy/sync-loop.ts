@@ -73,6 +73,7 @@ export class SyncLoop {
   private busy = false;
   private pending: SyncRecord['reason'] | null = null;
   private pendingForce = false;
+  /** When the changes not yet synced happened, run-length coded: [time, count, time, count, …] (a burst of changes shares one instant). */
   private triggers: number[] = [];
   private readonly runTimer = new CallbackTimer(true, () => this.tryRun('periodic'));
   private readonly retryTimer = new CallbackTimer(true, () => this.tryRun('retry'));
@@ -110,7 +111,9 @@ export class SyncLoop {
    * (ns) is when the change happened, for network_programming_duration_seconds.
    */
   requestSync(changedAt: number = this.sched.now): void {
-    this.triggers.push(changedAt);
+    const n = this.triggers.length;
+    if (n > 0 && this.triggers[n - 2] === changedAt) this.triggers[n - 1]!++;
+    else this.triggers.push(changedAt, 1);
     this.tryRun('request');
   }
 
@@ -171,7 +174,7 @@ export class SyncLoop {
     if (!f.work.full) this.metrics.partialSyncs++;
     this.metrics.syncProxyRules.observe((now - f.start) / SEC);
     if (ok) {
-      for (const t of this.triggers) this.metrics.networkProgramming.observe((now - t) / SEC);
+      for (let i = 0; i < this.triggers.length; i += 2) this.metrics.networkProgramming.observe((now - this.triggers[i]!) / SEC, this.triggers[i + 1]!);
       this.triggers = [];
     } else {
       this.sched.arm(this.retryTimer, this.opts.syncPeriod);

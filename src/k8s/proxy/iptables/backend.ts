@@ -6,7 +6,7 @@
 import type { NetNamespace } from '../../../netns/namespace.js';
 import type { TableName } from '../../../iptables/model.js';
 import { MS } from '../../../sim/time.js';
-import { restoreCostNs } from '../restore-cost.js';
+import { restoreCostOfCounts } from '../restore-cost.js';
 import type { ProxySnapshot } from '../service-ports.js';
 import type { ProxyBackend, SyncWork } from '../sync-loop.js';
 import { applyRestore, chainExists, ensureChain, ensureJumps, RestoreError, tableChains } from './apply.js';
@@ -38,7 +38,8 @@ export class IptablesBackend implements ProxyBackend {
     });
     this.last = r;
     return {
-      kernelNs: restoreCostNs(r.text, this.flavour),
+      // The proxier counted the text's chain and rule lines as it wrote them (= countRestoreLines(r.text)).
+      kernelNs: restoreCostOfCounts(r.stats.filterChains + r.stats.natChains, r.stats.filterRules + r.stats.natRules, this.flavour),
       full: r.full,
       commit: () => {
         try {

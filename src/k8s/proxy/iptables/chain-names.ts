@@ -5,6 +5,7 @@
  */
 
 import * as crypto from 'node:crypto';
+import { LRUMap } from 'mnemonist';
 
 /** SHA-256 of `text`: crypto.hash's one-shot form where Node has it (≥ 20.12), else a Hash object. */
 const sha256: (text: string) => Buffer =
@@ -29,8 +30,25 @@ export const SERVICE_CHAIN_PREFIXES = ['KUBE-SVC-', 'KUBE-SVL-', 'KUBE-SEP-', 'K
 /** RFC 4648 base32 alphabet as character codes. */
 const BASE32 = new Uint8Array([...'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567'].map((c) => c.charCodeAt(0)));
 
+/**
+ * Hashes already computed, by input text. Every node's kube-proxy names the same service ports
+ * and endpoints, and every sync names them again: one SHA-256 per name per process, not per
+ * node per sync. Bounded (least recently used out) so churn over a long run cannot grow it.
+ */
+const HASH16_CACHE_SIZE = 1 << 18;
+const hash16Cache = new LRUMap<string, string>(HASH16_CACHE_SIZE);
+
 /** The first 16 base32 characters of SHA-256(text): 80 bits, the first 10 bytes of the digest. */
 export function hash16(text: string): string {
+  let h = hash16Cache.get(text);
+  if (h === undefined) {
+    h = computeHash16(text);
+    hash16Cache.set(text, h);
+  }
+  return h;
+}
+
+function computeHash16(text: string): string {
   const d = sha256(text);
   // Two groups of 5 bytes → 8 characters each; 40 bits split as 8 + 32 to stay in int32 arithmetic.
   const a0 = d[0]!;

@@ -13,12 +13,14 @@ import { Network } from '../../../netns/network.js';
 import type { NetNamespace } from '../../../netns/namespace.js';
 import type { EndpointSlice, Service } from '../../api/types.js';
 import { defaultProxyConfig } from '../config.js';
-import type { ProxySnapshot } from '../service-ports.js';
+import { buildServicePorts, type ProxySnapshot } from '../service-ports.js';
 import { syntheticCluster } from '../synthetic.js';
 import { makeService, makeSlice, tcpPort } from '../testing.js';
 import { applyRestore, ensureJumps, tableChains } from './apply.js';
 import { endpointChainName, serviceChainName } from './chain-names.js';
-import { IptablesProxier } from './proxier.js';
+import { IptablesProxier, type IptablesSyncResult } from './proxier.js';
+import { countRestoreLines } from '../restore-cost.js';
+import { OVERALL_SNAPSHOT } from './fixtures.js';
 
 const cfg = () => defaultProxyConfig({ nodeName: 'n1', nodeIPs: ['192.168.0.2'], clusterCIDR: '10.0.0.0/8', nfacct: false });
 
@@ -27,9 +29,14 @@ function node(): NetNamespace {
 }
 function load(ns: NetNamespace, p: IptablesProxier, snap: ProxySnapshot, full = false) {
   const r = p.sync(snap, { full, existingNatChains: tableChains(ns, 'nat') });
+  expectCountsOfText(r);
   if (r.jumps.length > 0) ensureJumps(ns, r.jumps);
   applyRestore(ns, r.text);
   return r;
+}
+/** The backend charges the restore from the stats' line counts: they must be what the text holds. */
+function expectCountsOfText(r: IptablesSyncResult): void {
+  expect({ chains: r.stats.filterChains + r.stats.natChains, rules: r.stats.filterRules + r.stats.natRules }).toEqual(countRestoreLines(r.text));
 }
 function save(ns: NetNamespace): string {
   return saveXtables(xtablesOf(ns).nft, { program: 'iptables-save', counters: false, table: null, date: null });
@@ -138,5 +145,99 @@ describe('large-cluster mode', () => {
     expect(large.text).not.toMatch(/-A KUBE-SVC-\S+ -m comment --comment "bench\/svc-0:http -> /);
     // The service-level comments stay.
     expect(large.text).toContain('-m comment --comment "bench/svc-0:http cluster IP"');
+  });
+});
+
+describe('line counts', () => {
+  it('match the text in both generations, full and partial, with stale chains deleted', () => {
+    for (const generation of ['current', '1.12'] as const) {
+      const p = new IptablesProxier(defaultProxyConfig({ ...cfg(), generation }));
+      if (generation === 'current') expectCountsOfText(p.sync(OVERALL_SNAPSHOT, { full: true })); // (1.12 models no externalIPs/Local)
+      expectCountsOfText(p.sync(syntheticCluster(30, 3)));
+      expectCountsOfText(p.sync(syntheticCluster(10, 2), { existingNatChains: p.natChains() }));
+    }
+  });
+});
+
+describe('sharing between nodes', () => {
+  // Every node's proxier reads the same Service and EndpointSlice objects; parsed slices,
+  // categorized endpoints and chain names are shared between them. Whatever another node
+  // computed first, a node must write what it writes when it sees its own copies.
+  const svcArb = fc.record({
+    eps: fc.uniqueArray(fc.record({ ip: fc.integer({ min: 1, max: 6 }), node: fc.constantFrom('n1', 'n2', 'n3'), ready: fc.boolean() }), { maxLength: 4, selector: (e) => e.ip }),
+    nodePort: fc.boolean(),
+    externalLocal: fc.boolean(),
+    internalLocal: fc.boolean(),
+    affinity: fc.boolean(),
+  });
+  const build = (svcs: { eps: { ip: number; node: string; ready: boolean }[]; nodePort: boolean; externalLocal: boolean; internalLocal: boolean; affinity: boolean }[]): ProxySnapshot => ({
+    services: svcs.map((s, i) =>
+      makeService('ns', `s${i}`, {
+        type: s.nodePort ? 'NodePort' : 'ClusterIP',
+        clusterIP: `172.30.0.${i + 1}`,
+        externalTrafficPolicy: s.externalLocal ? 'Local' : 'Cluster',
+        internalTrafficPolicy: s.internalLocal ? 'Local' : 'Cluster',
+        sessionAffinity: s.affinity ? 'ClientIP' : 'None',
+        ports: [{ name: 'p', port: 80, ...(s.nodePort ? { nodePort: 30000 + i } : {}) }],
+      }),
+    ),
+    endpointSlices: svcs.map((s, i) =>
+      makeSlice('ns', `s${i}`, 1, s.eps.map((e) => ({ addresses: [`10.1.${i}.${e.ip}`], nodeName: e.node, conditions: { ready: e.ready, serving: true, terminating: !e.ready } })), [tcpPort('p', 80)]),
+    ),
+  });
+  const nodeCfg = (nodeName: string) => defaultProxyConfig({ nodeName, nodeIPs: ['192.168.0.2'], clusterCIDR: '10.0.0.0/8', nfacct: false });
+
+  it('property: each node writes what it writes alone, syncs in any order', () => {
+    fc.assert(
+      fc.property(fc.array(fc.array(svcArb, { minLength: 1, maxLength: 3 }), { minLength: 1, maxLength: 4 }), fc.constantFrom(['n1', 'n2', 'n3'], ['n3', 'n1', 'n2']), (states, order) => {
+        const shared = new Map(order.map((n) => [n, new IptablesProxier(nodeCfg(n))]));
+        const alone = new Map(order.map((n) => [n, new IptablesProxier(nodeCfg(n))]));
+        // An informer keeps a slice object while it does not change, even when its Service does.
+        const informer = new Map<string, EndpointSlice>();
+        for (const state of states) {
+          const fresh = build(state);
+          const snap: ProxySnapshot = {
+            services: fresh.services,
+            endpointSlices: fresh.endpointSlices.map((sl) => {
+              const key = JSON.stringify(sl);
+              if (!informer.has(key)) informer.set(key, sl);
+              return informer.get(key)!;
+            }),
+          };
+          for (const n of order) {
+            const got = shared.get(n)!.sync(snap);
+            const want = alone.get(n)!.sync(structuredClone(snap)); // objects no other node has seen
+            expect(got.text).toBe(want.text);
+            expect(got.stats).toEqual(want.stats);
+          }
+        }
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it('property: an endpoint is local exactly on the node it names, whichever node parsed the slice first', () => {
+    fc.assert(
+      fc.property(fc.array(svcArb, { minLength: 1, maxLength: 4 }), fc.constantFrom(['n1', 'n2', 'n3'], ['n2', 'n3', 'n1']), (state, order) => {
+        const snap = build(state);
+        for (const n of order) {
+          for (const sp of buildServicePorts(snap, n).ports) {
+            const i = Number(sp.name.name.slice(1));
+            for (const e of sp.endpoints) expect(e.isLocal).toBe(state[i]!.eps.find((x) => `10.1.${i}.${x.ip}` === e.ipText)!.node === n);
+          }
+        }
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it('marks an endpoint local only on its own node', () => {
+    const snap = build([{ eps: [{ ip: 1, node: 'n1', ready: true }, { ip: 2, node: 'n2', ready: true }], nodePort: true, externalLocal: true, internalLocal: false, affinity: false }]);
+    const local = (node: string) =>
+      buildServicePorts(snap, node).ports[0]!.endpoints.filter((e) => e.isLocal).map((e) => e.ipText);
+    expect(local('n1')).toEqual(['10.1.0.1']);
+    expect(local('n2')).toEqual(['10.1.0.2']);
+    expect(local('n3')).toEqual([]);
+    expect(local('n1')).toEqual(['10.1.0.1']);
   });
 });

@@ -17,6 +17,7 @@ import {
   externallyAccessible,
   usesClusterEndpoints,
   usesLocalEndpoints,
+  type CategorizedEndpoints,
   type EndpointInfo,
   type ProxySnapshot,
   type ServicePortInfo,
@@ -159,13 +160,31 @@ export class IptablesProxier {
   private readonly perPort = new WeakMap<ServicePortInfo, PortNames>();
   private portNames(sp: ServicePortInfo, name: string, proto: string): PortNames {
     let n = this.perPort.get(sp);
-    if (n === undefined) {
+    if (n !== undefined) return n;
+    const port = name + proto;
+    // Without Local policy the categories depend on the endpoints alone, and every node that
+    // runs none of them holds the same endpoints array (service-ports.ts): compute once for all.
+    const shareable = sp.endpoints.length > 0 && !usesLocalEndpoints(sp);
+    const shared = shareable ? sharedPortNames.get(sp.endpoints) : undefined;
+    if (shared !== undefined && shared.port === port) n = shared.names;
+    else if (sp.endpoints.length === 0) n = { cat: NO_ENDPOINTS, hash: this.hash(port), seps: NO_SEPS };
+    else {
       const cat = categorizeEndpoints(sp);
       const seps = new Map<EndpointInfo, string>();
-      for (const e of cat.allReachable) seps.set(e, this.sepName(name, proto, e.endpoint));
-      n = { cat, hash: this.hash(name + proto), seps };
-      this.perPort.set(sp, n);
+      for (const e of cat.allReachable) {
+        // Endpoint objects are shared between nodes (service-ports.ts), and so are their names.
+        const known = sepNames.get(e);
+        if (known !== undefined && known.port === port) seps.set(e, known.chain);
+        else {
+          const chain = this.sepName(name, proto, e.endpoint);
+          sepNames.set(e, { port, chain });
+          seps.set(e, chain);
+        }
+      }
+      n = { cat, hash: this.hash(port), seps };
+      if (shareable) sharedPortNames.set(sp.endpoints, { port, names: n });
     }
+    this.perPort.set(sp, n);
     return n;
   }
 
@@ -195,7 +214,7 @@ export class IptablesProxier {
     const changed = new Set<string>();
     for (const sp of view.ports) {
       ports.add(sp);
-      const id = `${sp.nameString}/${sp.protocol}`;
+      const id = sp.portId;
       byName.set(id, sp);
       portsPerService.set(sp.serviceKey, (portsPerService.get(sp.serviceKey) ?? 0) + 1);
       if (this.lastPorts.has(sp)) continue;
@@ -451,15 +470,15 @@ export class IptablesProxier {
       if (usesClusterChain) {
         natChains.write(`:${clusterChain} - [0:0]`);
         own(clusterChain);
-        this.writeServiceToEndpoints(natRules, sp, name, proto, clusterChain, cluster, large);
+        this.writeServiceToEndpoints(natRules, sp, name, names.seps, clusterChain, cluster, large);
       }
       if (usesLocalChain) {
         natChains.write(`:${localChain} - [0:0]`);
         own(localChain);
-        this.writeServiceToEndpoints(natRules, sp, name, proto, localChain, local, large);
+        this.writeServiceToEndpoints(natRules, sp, name, names.seps, localChain, local, large);
       }
       for (const ep of allReachable) {
-        const sep = this.sepName(name, proto, ep.endpoint);
+        const sep = names.seps.get(ep)!;
         natChains.write(`:${sep} - [0:0]`);
         own(sep);
         const head = large ? `-A ${sep}` : `-A ${sep} -m comment --comment ${name}`;
@@ -519,14 +538,15 @@ export class IptablesProxier {
     rules: LineBuffer,
     sp: ServicePortInfo,
     name: string,
-    proto: string,
+    /** KUBE-SEP-… of each endpoint (PortNames.seps). */
+    seps: ReadonlyMap<EndpointInfo, string>,
     chain: string,
     endpoints: readonly EndpointInfo[],
     large: boolean,
   ): void {
     if (sp.sessionAffinityClientIP) {
       for (const ep of endpoints) {
-        const sep = this.sepName(name, proto, ep.endpoint);
+        const sep = seps.get(ep)!;
         const c = large ? '' : ` -m comment --comment ${q(`${name} -> ${ep.endpoint}`)}`;
         rules.write(`-A ${chain}${c} -m recent --name ${sep} --rcheck --seconds ${sp.stickyMaxAgeSeconds} --reap -j ${sep}`);
       }
@@ -534,7 +554,7 @@ export class IptablesProxier {
     const n = endpoints.length;
     for (let i = 0; i < n; i++) {
       const ep = endpoints[i]!;
-      const sep = this.sepName(name, proto, ep.endpoint);
+      const sep = seps.get(ep)!;
       const c = large ? '' : ` -m comment --comment ${q(`${name} -> ${ep.endpoint}`)}`;
       const stat = i < n - 1 ? ` -m statistic --mode random --probability ${this.probability(n - i)}` : '';
       rules.write(`-A ${chain}${c}${stat} -j ${sep}`);
@@ -664,13 +684,23 @@ export class IptablesProxier {
   }
 }
 
+/** KUBE-SEP-… of endpoint objects, with the service port name + protocol it was computed for; shared by every node's proxier. */
+const sepNames = new WeakMap<EndpointInfo, { readonly port: string; readonly chain: string }>();
+
+/** What categorizeEndpoints makes of a port without endpoints, whatever its policies. */
+const NO_ENDPOINTS: CategorizedEndpoints = Object.freeze({ cluster: Object.freeze([]), local: Object.freeze([]), allReachable: Object.freeze([]), hasAny: false });
+const NO_SEPS: ReadonlyMap<EndpointInfo, string> = new Map();
+
+/** PortNames of service ports without Local policy, by endpoints array, with the name + protocol they were made for; shared by every node's proxier. */
+const sharedPortNames = new WeakMap<readonly EndpointInfo[], { readonly port: string; readonly names: PortNames }>();
+
 /** What a service port's rules need that stays the same while the port's view object does. */
 interface PortNames {
-  readonly cat: ReturnType<typeof categorizeEndpoints>;
+  readonly cat: CategorizedEndpoints;
   /** hash16(name + protocol): the SVC/SVL/EXT/FW suffix. */
   readonly hash: string;
   /** KUBE-SEP-… of every reachable endpoint. */
-  readonly seps: Map<EndpointInfo, string>;
+  readonly seps: ReadonlyMap<EndpointInfo, string>;
 }
 
 /** Whether --nodeport-addresses lets NodePorts work on 127.0.0.1 (empty = all addresses). */
