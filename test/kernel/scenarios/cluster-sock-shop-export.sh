@@ -1059,3 +1059,11 @@ probe external tcp 203.0.113.10:41001 10.0.1.3:30001
 probe orders-db-69c584d644-v6hmr tcp 10.244.1.24:41002 10.111.15.248:27017
 # master → Service sock-shop/user-db 10.97.70.63:27017/TCP (targetPort 27017)
 probe master icmp 10.0.1.2 10.97.70.63
+# sock-shop/front-end-7758c6854b-w28dh → 10.244.3.2:80/TCP
+probe front-end-7758c6854b-w28dh tcp 10.244.3.3:41004 10.244.3.2:80
+# sock-shop/front-end-7758c6854b-w28dh → 10.244.2.13:80/TCP
+probe front-end-7758c6854b-w28dh tcp 10.244.3.3:41005 10.244.2.13:80
+# sock-shop/catalogue-6fc848579f-cg4ps → Service sock-shop/catalogue 10.109.198.55:80/TCP (targetPort 80)
+probe catalogue-6fc848579f-cg4ps tcp 10.244.3.2:41006 10.109.198.55:80
+# worker1 → Service sock-shop/catalogue 10.109.198.55:80/TCP (targetPort 80)
+probe worker1 tcp 10.0.1.3:41007 10.109.198.55:80
