@@ -30,7 +30,7 @@ import { ExtensionState } from './ext-state.js';
 import { Evaluator } from './compile/evaluator.js';
 import { hookChainName } from './interpret.js';
 import { currentIpsetLookup, EvalEnv } from './match-eval.js';
-import type { Table, TableName } from './model.js';
+import type { Chain, Table, TableName } from './model.js';
 import type { Xtables } from './ruleset.js';
 
 /** NF_IP_PRI_RAW, NF_IP_PRI_MANGLE, NF_IP_PRI_FILTER. */
@@ -50,8 +50,12 @@ const CT_TARGETS = new Set(['CONNMARK', 'NOTRACK', 'CT', 'DNAT', 'SNAT', 'MASQUE
 
 /** Whether loading the table makes the kernel track connections in the namespace. */
 export function tableNeedsConntrack(t: Table): boolean {
-  if (t.name === 'nat') return true;
-  for (const c of t.chains.values())
+  return t.name === 'nat' || chainsNeedConntrack(t.chains.values());
+}
+
+/** Whether any rule of `chains` makes the kernel track connections. */
+function chainsNeedConntrack(chains: Iterable<Chain>): boolean {
+  for (const c of chains)
     for (const r of c.rules) {
       if (r.target !== null && CT_TARGETS.has(r.target.name)) return true;
       for (const m of r.matches) if (CT_MATCHES.has(m.name)) return true;
@@ -61,8 +65,13 @@ export function tableNeedsConntrack(t: Table): boolean {
 
 /** Refuses, at load, what the interpreter cannot evaluate: `-m set` without the ipset backend. */
 export function checkEvaluable(t: Table): void {
+  checkChainsEvaluable(t.chains.values());
+}
+
+/** checkEvaluable for some chains of a table (those an edit changed). */
+export function checkChainsEvaluable(chains: Iterable<Chain>): void {
   if (currentIpsetLookup() !== null) return;
-  for (const c of t.chains.values())
+  for (const c of chains)
     for (const r of c.rules)
       for (const m of r.matches)
         if (m.name === 'set') throw new NotModelled(`-m set --match-set ${m.set}: the set match (ipset) is not modelled by dpsim yet`);
@@ -152,8 +161,11 @@ export class NamespaceIptables {
 
   constructor(private readonly ns: NetNamespace) {}
 
-  /** Registers a table of `x` at its hooks (once) and enables conntrack when the table needs it. */
-  attach(x: Xtables, t: Table): void {
+  /**
+   * Registers a table of `x` at its hooks (once) and enables conntrack when the table needs it
+   * (`changed`: only these chains changed since the table was last attached).
+   */
+  attach(x: Xtables, t: Table, changed: Iterable<Chain> | null = null): void {
     const key = `${x.flavour} ${t.name}`;
     const label = x.flavour === 'legacy' ? `legacy ${t.name}` : t.name;
     if (!this.registered.has(key)) {
@@ -169,7 +181,7 @@ export class NamespaceIptables {
       }
     }
     if (t.name === 'nat') enableConntrack(this.ns, { nat: true, decider: this.nat });
-    else if (tableNeedsConntrack(t)) enableConntrack(this.ns, { nat: false });
+    else if (changed === null ? tableNeedsConntrack(t) : chainsNeedConntrack(changed)) enableConntrack(this.ns, { nat: false });
   }
 
   /**

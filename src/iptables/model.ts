@@ -4,6 +4,7 @@
  * 31-bit fixed-point probability). Text exists only in the parser (rule-parse.ts) and the
  * printers (rule-format.ts, save.ts).
  */
+import { ChainOverlay } from './chain-overlay.js';
 import type { MatchData } from './matches.js';
 import type { TargetData } from './targets.js';
 
@@ -75,15 +76,48 @@ export interface Table {
   name: TableName;
   chains: Map<string, Chain>;
   /**
-   * Bumped by every in-place change of the table's chains or rules (ruleset.ts), so a
-   * compiled form (compile/) knows it is stale. Installed tables are normally replaced whole.
+   * Bumped by every in-place change of the table's chains or rules (ruleset.ts, and the
+   * COMMIT of an iptables-restore --noflush edit, which changes the installed table in
+   * place), so a compiled form (compile/) and the table's facts (table-facts.ts) know they
+   * are stale. Other restores and the iptables command install a new table.
    */
   generation: number;
+  /**
+   * The chains changed in place since generation `since` (an iptables-restore --noflush
+   * commit notes what it replaced, created or deleted), so the compiled form patches just
+   * those; absent or null: anything may have changed.
+   */
+  journal?: TableJournal | null;
 }
 
-/** Marks `t` changed in place: its compiled form is rebuilt before the next packet. */
+/** See Table.journal. */
+export interface TableJournal {
+  since: number;
+  names: Set<string>;
+}
+
+/** Marks `t` changed in place, in ways not noted chain by chain: its compiled form is rebuilt whole before the next packet. */
 export function tableChanged(t: Table): void {
   t.generation++;
+  t.journal = null;
+}
+
+/**
+ * The chain `name` of `t`, ready to be changed in place: in a table being edited by a restore
+ * (chains are a ChainOverlay) the edit's private copy, made on first write (`flush`: without
+ * copying the rules, which the caller is about to drop); otherwise the chain itself.
+ */
+export function writableChain(t: Table, name: string, flush = false): Chain | undefined {
+  const chains = t.chains;
+  return chains instanceof ChainOverlay ? chains.writable(name, flush) : chains.get(name);
+}
+
+/** Replaces an edit's copy-on-write view by a plain Map of private chain copies (before a change that rewrites every chain). */
+export function materializeChains(t: Table): void {
+  if (!(t.chains instanceof ChainOverlay)) return;
+  const chains = new Map<string, Chain>();
+  for (const [name, c] of t.chains) chains.set(name, t.chains.touched(name) || t.chains.created.has(name) ? c : { ...c, counters: { ...c.counters }, rules: c.rules.slice() });
+  t.chains = chains;
 }
 
 /** A fresh rule matching everything, with no target. */
@@ -103,7 +137,7 @@ export function newChain(name: string, builtin: boolean): Chain {
   return { name, builtin, policy: builtin ? 'ACCEPT' : null, counters: { packets: 0, bytes: 0 }, rules: [] };
 }
 
-/** A deep copy of a table (restore works on a copy and swaps it in at COMMIT). Rules are shared: they are never mutated in place. */
+/** A copy of a table with its own chains (the iptables command edits a copy and installs it if valid). Rules are shared: they are never mutated in place. */
 export function cloneTable(t: Table): Table {
   const chains = new Map<string, Chain>();
   for (const [name, c] of t.chains) chains.set(name, { ...c, counters: { ...c.counters }, rules: c.rules.slice() });

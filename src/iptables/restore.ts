@@ -1,11 +1,18 @@
 /**
  * iptables-restore (v1.8.9): `*TABLE`, `:CHAIN POLICY [PKTS:BYTES]`, command lines, `COMMIT`.
- * Each table is built on a copy and swapped in at its COMMIT, so a failing table changes
- * nothing; tables committed earlier in the same file stay (both flavours do this). Errors are
- * the real tool's text and exit status for the flavour.
+ * A table is built new (without --noflush) or edited copy-on-write (--noflush: the installed
+ * table's chains are shared, a chain is copied when first written — chain-overlay.ts) and
+ * takes effect at its COMMIT, so a failing table changes nothing; tables committed earlier in
+ * the same file stay (both flavours do this). An edit is checked in the size of the edit
+ * (table-facts.ts) and applied to the installed table in place, noting the chains it changed
+ * for the compiled form; big chains written again with unchanged text take their rules
+ * without parsing them (restore-pieces.ts). Errors are the real tool's text and exit status
+ * for the flavour.
  */
 import { KernelError, NotModelled, ParameterProblem } from './errors.js';
-import { cloneTable, isTableName, newChain, newTable, type Rule, type Table } from './model.js';
+import { ChainOverlay } from './chain-overlay.js';
+import type { CommentMatch, MatchData, TcpUdpMatch } from './matches.js';
+import { cloneTable, isTableName, newChain, newTable, writableChain, type Chain, type Rule, type Table } from './model.js';
 import type { Flavour } from './module.js';
 import { COMMON_WORDS, CommandParser } from './rule-parse.js';
 import { formatRuleSpec } from './rule-format.js';
@@ -13,7 +20,9 @@ import {
   deleteChain, deleteRule, flushChain, insertRule, missingJump, newUserChain, renameChain, setPolicy, validateTable, zeroCounters, type Xtables,
 } from './ruleset.js';
 import { IPTABLES_VERSION } from './save.js';
-import { TARGET_PLACES } from './targets.js';
+import { RulePieces } from './restore-pieces.js';
+import { applyPlan, computeFacts, planEdit, setFacts } from './table-facts.js';
+import { TARGET_PLACES, type JumpTarget } from './targets.js';
 
 /** Options of one iptables-restore run. */
 export interface RestoreOptions {
@@ -23,6 +32,12 @@ export interface RestoreOptions {
   counters: boolean;
   /** `-T TABLE`: restore only this table. */
   table: string | null;
+  /**
+   * Work on a whole copy of each table and check all of it at COMMIT, ignoring what is kept
+   * to do less (copy-on-write edits, table facts, rule pieces): the plain algorithm, which
+   * tests hold the incremental one to.
+   */
+  wholeTable?: boolean;
 }
 
 /** What the run printed (stderr as a terminal shows it) and its exit status. */
@@ -143,6 +158,17 @@ export function messageProgram(program: string, flavour: Flavour): string {
   return flavour === 'legacy' ? program.replace('-legacy', '') : program;
 }
 
+/** Whether two tcp/udp matches test the same things. */
+function samePorts(a: TcpUdpMatch, b: TcpUdpMatch): boolean {
+  return (
+    a.name === b.name && a.sport[0] === b.sport[0] && a.sport[1] === b.sport[1] && a.dport[0] === b.dport[0] && a.dport[1] === b.dport[1] &&
+    a.sportInvert === b.sportInvert && a.dportInvert === b.dportInvert && a.flagsMask === b.flagsMask && a.flagsCmp === b.flagsCmp && a.flagsInvert === b.flagsInvert
+  );
+}
+
+/** Installed tables with fewer chains are edited on a whole copy (see beginTable). */
+const SMALL_TABLE = 16;
+
 class RestoreFailure extends Error {
   constructor(
     readonly output: string,
@@ -181,7 +207,11 @@ function chainFields(text: string, start: number, end: number): string[] {
   return fields;
 }
 
-/** The table a restore is filling: a copy of the table (or a throwaway for `-T` on another table). */
+/**
+ * The table a restore is filling: without --noflush (or when the table does not exist yet) a
+ * new table; with --noflush an edit of the installed one (its chains a ChainOverlay, copied
+ * only where written); a throwaway for `-T` on another table.
+ */
 interface Pending {
   table: Table;
   /** Parsed and dropped (`-T` named another table). */
@@ -201,13 +231,32 @@ class Restore {
   private readonly flavour: Flavour;
   private readonly prog: string;
   private readonly version: string;
-  private readonly parser = new CommandParser();
+  private readonly parser = new CommandParser(true);
   private readonly words: string[] = [];
   private pos = 0;
   private lineNo = 0;
   /** While replaying a table to blame a refusal: the line each jump/placed rule came from, and the table read. */
   private lines: Map<Rule, number> | null = null;
   private replayed: Table | null = null;
+  /** The chain the last `-A` appended to, ready for writing (consecutive appends go to the same chain). */
+  private appendName: string | null = null;
+  private appendChain: Chain | null = null;
+  /** The last two chains a jump named, while only -A lines follow (see loop). */
+  private jumpNameA: string | null = null;
+  private jumpChainA: Chain | null = null;
+  private jumpNameB: string | null = null;
+  private jumpChainB: Chain | null = null;
+  private jumpA: JumpTarget | null = null;
+  private jumpB: JumpTarget | null = null;
+  /** The last comment and tcp/udp matches seen (shareMatches), rings of four. */
+  private readonly comments: CommentMatch[] = [];
+  private commentNext = 0;
+  private readonly ports: TcpUdpMatch[] = [];
+  private portNext = 0;
+  private readonly matchLists: MatchData[][] = [];
+  private listNext = 0;
+  /** Runs of `-A` lines and the rules read from them (restore-pieces.ts). */
+  private readonly pieces: RulePieces;
 
   constructor(
     private readonly x: Xtables,
@@ -215,6 +264,7 @@ class Restore {
     private readonly opts: RestoreOptions,
   ) {
     this.flavour = x.flavour;
+    this.pieces = new RulePieces(text);
     this.prog = messageProgram(opts.program, this.flavour);
     this.version = this.flavour === 'legacy' ? `${IPTABLES_VERSION} (legacy)` : `${IPTABLES_VERSION} (nf_tables)`;
   }
@@ -279,9 +329,13 @@ class Restore {
         continue;
       }
       if (first === 0x3a) {
+        this.appendChain = null;
+        this.appendName = null;
+        this.jumpNameA = this.jumpNameB = null;
         this.declareChain(table, start + 1, end);
         continue;
       }
+      if (first === 0x2d && table.chains instanceof ChainOverlay && this.lines === null && this.reusePiece(table.chains, start, lineStart, this.pos - 1, lineNo)) continue;
       let counters: { next: number; packets: number; bytes: number } | null = null;
       if (first === 0x5b) {
         counters = parseCounterPrefix(text, start, end);
@@ -297,11 +351,38 @@ class Restore {
       }
       if (cmd.command === null) throw this.paramFailure(new ParameterProblem('no command specified'), lineNo);
       const rule = cmd.rule;
+      if (rule.matches.length > 0) this.shareMatches(rule);
       if (this.opts.counters && counters !== null) rule.counters = { packets: counters.packets, bytes: counters.bytes };
       else if (!this.opts.counters && cmd.counters) rule.counters = { packets: 0, bytes: 0 };
       const tg = rule.target;
       if (tg !== null && tg.name === 'jump') {
-        const target = table.chains.get(tg.chain);
+        // The last two chains jumped to (kube-proxy alternates KUBE-MARK-MASQ with each endpoint's chain); valid until a line that is not an -A.
+        // A plain `-j CHAIN` shares its target object with the last rule that jumped there (target data is never changed once parsed).
+        // A hit in B moves it to A, a miss replaces B: a chain most rules jump to (KUBE-MARK-MASQ) stays while each endpoint's chain passes through B.
+        let target: Chain | undefined;
+        if (tg.chain === this.jumpNameA) {
+          target = this.jumpChainA!;
+          if (!tg.goto) rule.target = this.jumpA!;
+        } else if (tg.chain === this.jumpNameB) {
+          target = this.jumpChainB!;
+          if (!tg.goto) rule.target = this.jumpB!;
+          const name = this.jumpNameA;
+          const chain = this.jumpChainA;
+          const jump = this.jumpA;
+          this.jumpNameA = this.jumpNameB;
+          this.jumpChainA = this.jumpChainB;
+          this.jumpA = this.jumpB;
+          this.jumpNameB = name;
+          this.jumpChainB = chain;
+          this.jumpB = jump;
+        } else {
+          target = table.chains.get(tg.chain);
+          if (target !== undefined && !tg.goto) {
+            this.jumpNameB = target.name;
+            this.jumpChainB = target;
+            this.jumpB = tg;
+          }
+        }
         // One string per chain name: later lookups of this name hit its cached hash and compare by identity.
         if (target !== undefined) tg.chain = target.name;
         else if (flavour === 'nft') current.maybeDangling = true;
@@ -312,10 +393,25 @@ class Restore {
       try {
         if (cmd.command === 'A') {
           const chain = cmd.chain!;
-          const c = table.chains.get(chain);
-          if (c === undefined) throw new KernelError('No chain/target/match by that name');
+          let c = this.appendChain;
+          if (c === null || this.appendName !== chain) {
+            // A chain a recent rule jumped to (kube-proxy appends to each endpoint's chain right after the jump to it); an edit's chains are copied first.
+            const plain = !(table.chains instanceof ChainOverlay);
+            if (plain && chain === this.jumpNameA) c = this.jumpChainA;
+            else if (plain && chain === this.jumpNameB) c = this.jumpChainB;
+            else c = writableChain(table, chain) ?? null;
+            if (c === null) throw new KernelError('No chain/target/match by that name');
+            this.appendName = chain;
+            this.appendChain = c;
+          }
           c.rules.push(rule);
+          if (this.lines === null) this.pieces.appended(chain, c, lineStart, this.pos - 1, cmd.counters || counters !== null);
         } else {
+          this.appendChain = null;
+          this.appendName = null;
+          this.jumpNameA = this.jumpNameB = null;
+          this.pieces.touched(cmd.chain);
+          if (cmd.command === 'E' && cmd.extra !== null) this.pieces.touched(cmd.extra);
           if (cmd.command === 'X' || cmd.command === 'E') current.maybeDangling = true;
           applyCommand(table, cmd.command, cmd.chain, cmd.index, cmd.extra, rule, flavour);
         }
@@ -326,6 +422,85 @@ class Restore {
       if (this.lines !== null && ((tg !== null && (tg.name === 'jump' || TARGET_PLACES.has(tg.name))) || rule.matches.some((m) => m.name === 'physdev'))) this.lines.set(rule, lineNo);
     }
     if (current !== null) throw new RestoreFailure(`${this.prog}: COMMIT expected at line ${this.lineNo + 1}\n`, 1);
+  }
+
+  /**
+   * Makes a comment or tcp/udp match, and then the rule's whole match list, equal to one of
+   * the last few seen the same object (match data and lists are never changed once parsed):
+   * kube-proxy repeats each service's comment and port on the rules of its chains, so most
+   * rules keep no such match or list of their own — fewer objects for the collector.
+   */
+  private shareMatches(rule: Rule): void {
+    const matches = rule.matches;
+    for (let k = 0; k < matches.length; k++) {
+      const m = matches[k]!;
+      if (m.name === 'comment') {
+        const recent = this.comments;
+        let shared: CommentMatch | undefined;
+        for (let j = 0; j < recent.length && shared === undefined; j++) if (recent[j]!.comment === m.comment) shared = recent[j]!;
+        if (shared !== undefined) matches[k] = shared;
+        else {
+          recent[this.commentNext] = m;
+          this.commentNext = (this.commentNext + 1) & 3;
+        }
+      } else if (m.name === 'tcp' || m.name === 'udp') {
+        // `-m tcp` alone or with the same ports as a recent rule (`--dport 80` on every service's rules).
+        const recent = this.ports;
+        let shared: TcpUdpMatch | undefined;
+        for (let j = 0; j < recent.length && shared === undefined; j++) if (samePorts(recent[j]!, m)) shared = recent[j]!;
+        if (shared !== undefined) matches[k] = shared;
+        else {
+          recent[this.portNext] = m;
+          this.portNext = (this.portNext + 1) & 3;
+        }
+      }
+    }
+    // The whole list, when a recent rule has the very same matches (each service's endpoint rules).
+    const lists = this.matchLists;
+    for (let j = 0; j < lists.length; j++) {
+      const l = lists[j]!;
+      if (l.length !== matches.length) continue;
+      let same = true;
+      for (let k = 0; k < l.length && same; k++) same = l[k] === matches[k];
+      if (same) {
+        rule.matches = l;
+        return;
+      }
+    }
+    lists[this.listNext] = matches;
+    this.listNext = (this.listNext + 1) & 3;
+  }
+
+  /**
+   * At an `-A` line (at `start`; the line from `lineStart` to its newline at `lineEnd`) of an
+   * edit: takes the rules of the installed chain's piece that starts with this line, if there
+   * is one and the text goes on as it does (restore-pieces.ts), and skips its lines. False:
+   * read the line.
+   */
+  private reusePiece(edit: ChainOverlay, start: number, lineStart: number, lineEnd: number, lineNo: number): boolean {
+    const text = this.text;
+    if (text.charCodeAt(start + 1) !== 0x41 || !isBlank(text.charCodeAt(start + 2))) return false;
+    let i = start + 3;
+    while (isBlank(text.charCodeAt(i))) i++;
+    const last = this.appendName;
+    let name: string;
+    if (last !== null && text.startsWith(last, i) && isBlank(text.charCodeAt(i + last.length))) name = last;
+    else {
+      let j = i;
+      while (j < lineEnd) {
+        const c = text.charCodeAt(j);
+        if (isBlank(c) || c === 0x22) break;
+        j++;
+      }
+      name = text.slice(i, j);
+    }
+    const got = this.pieces.reuse(edit, name, lineStart, lineEnd);
+    if (got === null) return false;
+    this.appendName = name;
+    this.appendChain = edit.writable(name)!;
+    this.pos = got.after + 1;
+    this.lineNo = lineNo + got.count - 1;
+    return true;
   }
 
   /** `*NAME`: the copy of the table that the lines until COMMIT fill. */
@@ -339,12 +514,24 @@ class Restore {
     }
     if (this.opts.table !== null && this.opts.table !== name) return { table: newTable(name), skip: true, headerPos, headerLine: lineNo, maybeDangling: false };
     // A legacy table exists from the moment it is named, even if its COMMIT fails.
-    const base = flavour === 'legacy' ? x.table(name) : (x.tables.get(name) ?? newTable(name));
-    const table = cloneTable(base);
-    if (!this.opts.noflush) {
-      for (const c of [...table.chains.values()]) {
-        c.rules = [];
-        if (!c.builtin) table.chains.delete(c.name);
+    const base = flavour === 'legacy' ? x.table(name) : (x.tables.get(name) ?? null);
+    this.appendChain = null;
+    this.appendName = null;
+    this.jumpNameA = this.jumpNameB = null;
+    this.pieces.reset();
+    // A small installed table is simply copied: an edit of it is cheap either way, and a big load on top of it (kube-proxy's first sync) reads faster into plain chains.
+    if (this.opts.noflush && base !== null && (this.opts.wholeTable === true || base.chains.size < SMALL_TABLE)) return { table: cloneTable(base), skip: false, headerPos, headerLine: lineNo, maybeDangling: false };
+    if (this.opts.noflush && base !== null) {
+      const table: Table = { name, chains: new ChainOverlay(base.chains, base), generation: 0 };
+      return { table, skip: false, headerPos, headerLine: lineNo, maybeDangling: false };
+    }
+    // Flushed: the built-in chains keep their policies and counters, nothing else stays.
+    const table = newTable(name);
+    if (base !== null) {
+      for (const c of table.chains.values()) {
+        const old = base.chains.get(c.name)!;
+        c.policy = old.policy;
+        c.counters = { ...old.counters };
       }
     }
     return { table, skip: false, headerPos, headerLine: lineNo, maybeDangling: false };
@@ -360,6 +547,7 @@ class Restore {
     if (!table.chains.has(first)) {
       if (first === '' || first.length > 28) throw this.paramFailure(new ParameterProblem(`Invalid chain name \`${first}'`), this.lineNo);
       table.chains.set(first, newChain(first, false));
+      this.pieces.declared(first);
       return;
     }
     const [name = '', policy = '-', counters = '[0:0]'] = chainFields(text, start, end);
@@ -370,15 +558,17 @@ class Restore {
           if (this.flavour === 'nft') throw new RestoreFailure(`${this.prog}: line ${this.lineNo} failed: Bad policy name.\n`, 1);
           throw new RestoreFailure(`${this.prog} ${this.version}: Can't set policy \`${policy}' on \`${name}' line ${this.lineNo}: Bad policy name\n`, 1);
         }
-        existing.policy = policy;
+        writableChain(table, name)!.policy = policy;
       }
       const m = /^\[([0-9]+):([0-9]+)\]$/.exec(counters);
-      if (this.opts.counters && m !== null) existing.counters = { packets: Number(m[1]), bytes: Number(m[2]) };
+      if (this.opts.counters && m !== null) writableChain(table, name)!.counters = { packets: Number(m[1]), bytes: Number(m[2]) };
     } else if (existing !== undefined) {
-      existing.rules = []; // declaring an existing user chain flushes it (what --noflush users rely on)
+      writableChain(table, name, true)!.rules = []; // declaring an existing user chain flushes it (what --noflush users rely on)
+      this.pieces.declared(name);
     } else {
       if (name === '' || name.length > 28) throw this.paramFailure(new ParameterProblem(`Invalid chain name \`${name}'`), this.lineNo);
       table.chains.set(name, newChain(name, false));
+      this.pieces.declared(name);
     }
   }
 
@@ -387,6 +577,16 @@ class Restore {
     if (current.skip) return;
     const t = current.table;
     const lineNo = this.lineNo;
+    // An edit of the installed table: checked in the size of the edit when the table's facts allow.
+    const edit = t.chains instanceof ChainOverlay && t.chains.table !== null && this.x.tables.get(t.name) === t.chains.table ? t.chains : null;
+    const plan = edit !== null && this.lines === null ? planEdit(edit.table!, edit, this.flavour) : null;
+    if (plan !== null) {
+      const live = edit!.table!;
+      this.x.commitEdit(live, edit!);
+      applyPlan(live, plan);
+      this.pieces.keep(live);
+      return;
+    }
     if (this.flavour === 'nft' && current.maybeDangling) {
       const missing = missingJump(t);
       if (missing !== null) throw this.paramFailure(new ParameterProblem(`Chain '${missing.target}' does not exist`), lineNo);
@@ -408,7 +608,18 @@ class Restore {
       }
       throw new RestoreFailure(`${this.prog} ${this.version}: \nline ${blamed.line}: RULE_APPEND failed (${fault.errno}): rule in chain ${blamed.chain}\n`, 4);
     }
+    if (edit !== null && edit.base === edit.table!.chains) {
+      const live = edit.table!;
+      this.x.commitEdit(live, edit);
+      setFacts(live, computeFacts(live));
+      this.pieces.keep(live);
+      return;
+    }
+    if (t.chains instanceof ChainOverlay) t.chains = new Map(t.chains); // (a table that was not installed: keep its own chains)
     this.x.install(t);
+    if (this.opts.wholeTable === true) return;
+    setFacts(t, computeFacts(t));
+    this.pieces.keep(t);
   }
 
   /**

@@ -112,6 +112,8 @@ export class CommandParser {
   /** ONCE_BITS already given. */
   private seenBase = 0;
   private out!: ParsedCommand;
+  /** The result object handed out again (reuseResult). */
+  private result: ParsedCommand | null = null;
   private rule!: Rule;
   private readonly env: ParseEnv;
   /** Loaded matches of this line: `pool[0 .. matchCount)`; the pool only grows. */
@@ -123,7 +125,12 @@ export class CommandParser {
   private hasTarget = false;
   private readonly values: string[] = [];
 
-  constructor() {
+  /**
+   * `reuseResult`: every parse returns the same ParsedCommand object, filled again (for a
+   * caller that is done with one line's result before it parses the next, as iptables-restore
+   * is) — one object less per line. The rule is new every time either way.
+   */
+  constructor(private readonly reuseResult = false) {
     this.env = { flavour: 'nft', table: 'filter', rule: emptyRule(), seen: new Set() };
     this.targetSlot = { ext: undefined!, data: undefined!, seen: new Set() };
   }
@@ -131,10 +138,23 @@ export class CommandParser {
   /** Parses `argv[0 .. argc)` (one command line without the program name). Throws ParameterProblem as iptables would. */
   parse(argv: readonly string[], argc: number, opts: ParseOptions): ParsedCommand {
     const rule = emptyRule();
-    const out: ParsedCommand = {
-      command: null, table: opts.table, chain: null, index: null, extra: null, rule, hasRuleOptions: false, counters: false,
-      verbose: false, numeric: false, exact: false, lineNumbers: false,
-    };
+    let out: ParsedCommand;
+    if (this.result !== null) {
+      out = this.result;
+      out.command = null;
+      out.table = opts.table;
+      out.chain = null;
+      out.index = null;
+      out.extra = null;
+      out.rule = rule;
+      out.hasRuleOptions = out.counters = out.verbose = out.numeric = out.exact = out.lineNumbers = false;
+    } else {
+      out = {
+        command: null, table: opts.table, chain: null, index: null, extra: null, rule, hasRuleOptions: false, counters: false,
+        verbose: false, numeric: false, exact: false, lineNumbers: false,
+      };
+      if (this.reuseResult) this.result = out;
+    }
     // -t applies wherever it is written.
     for (let k = 0; k < argc - 1; k++) if (argv[k] === '-t' || argv[k] === '--table') out.table = argv[k + 1]!;
     this.argv = argv;

@@ -7,8 +7,10 @@
 import type { NetNamespace } from '../netns/namespace.js';
 import { KernelError } from './errors.js';
 import { chainIndex } from './chain-index.js';
-import { tableInstalled } from './hooks.js';
-import { BUILTIN_CHAINS, newChain, newTable, TABLE_NAMES, tableChanged, type Chain, type Rule, type Table, type TableName } from './model.js';
+import { checkChainsEvaluable, iptablesOf, tableInstalled } from './hooks.js';
+import { ChainOverlay } from './chain-overlay.js';
+import { BUILTIN_CHAINS, materializeChains, newChain, newTable, TABLE_NAMES, tableChanged, writableChain, type Chain, type Rule, type Table, type TableName } from './model.js';
+import { allowedHooks, editReferences, factsOf, physdevOutRefused } from './table-facts.js';
 import type { Flavour } from './module.js';
 import { formatRuleSpec } from './rule-format.js';
 import { TARGET_PLACES } from './targets.js';
@@ -46,6 +48,26 @@ export class Xtables {
     this.tables.set(t.name, t);
   }
 
+  /**
+   * Applies a checked edit (a restore --noflush's COMMIT) to the installed table `t` in place:
+   * refuses first what cannot be evaluated in the chains it changed (then nothing changes),
+   * then applies it, bumps the generation and notes the changed chains in the journal.
+   */
+  commitEdit(t: Table, edit: ChainOverlay): void {
+    const changed = edit.changedChains();
+    if (this.ns !== null) checkChainsEvaluable(changed);
+    const names = edit.changedNames();
+    edit.applyTo();
+    t.generation++;
+    const journal = t.journal;
+    if (journal !== undefined && journal !== null) {
+      // A journal longer than the table is no cheaper than rebuilding: forget it.
+      if (journal.names.size + names.length > t.chains.size) t.journal = null;
+      else for (const n of names) journal.names.add(n);
+    }
+    if (this.ns !== null) iptablesOf(this.ns).attach(this, t, changed);
+  }
+
   /** The tables in the order iptables-save prints them for this flavour. */
   saveOrder(): Table[] {
     const names = this.flavour === 'nft' ? TABLE_NAMES.filter((n) => this.tables.has(n)) : [...this.registered].reverse();
@@ -79,8 +101,15 @@ export function chainOf(t: Table, name: string): Chain {
   return c;
 }
 
-/** How many rules jump or go to `name` in the table. */
+/** How many rules jump or go to `name` in the table (a table being edited by a restore counts from the installed table's facts and the edit). */
 export function references(t: Table, name: string): number {
+  if (t.chains instanceof ChainOverlay) {
+    const counted = editReferences(t.chains, name);
+    if (counted !== null) return counted;
+  } else {
+    const facts = factsOf(t);
+    if (facts !== null) return facts.refsOf(name);
+  }
   let n = 0;
   for (const c of t.chains.values()) for (const r of c.rules) if (r.target?.name === 'jump' && r.target.chain === name) n++;
   return n;
@@ -97,7 +126,14 @@ export function newUserChain(t: Table, name: string): void {
 export function deleteChain(t: Table, name: string | null, flavour: Flavour): void {
   tableChanged(t);
   if (name === null) {
-    for (const c of [...t.chains.values()]) if (!c.builtin && references(t, c.name) === 0) t.chains.delete(c.name);
+    // In table order, each unreferenced user chain goes, and its jumps stop counting for the chains after it.
+    const refs = new Map<string, number>();
+    for (const c of t.chains.values()) for (const r of c.rules) if (r.target?.name === 'jump') refs.set(r.target.chain, (refs.get(r.target.chain) ?? 0) + 1);
+    for (const c of [...t.chains.values()]) {
+      if (c.builtin || (refs.get(c.name) ?? 0) !== 0) continue;
+      for (const r of c.rules) if (r.target?.name === 'jump') refs.set(r.target.chain, refs.get(r.target.chain)! - 1);
+      t.chains.delete(c.name);
+    }
     return;
   }
   const c = chainOf(t, name);
@@ -112,15 +148,19 @@ export function deleteChain(t: Table, name: string | null, flavour: Flavour): vo
 /** `-F [CHAIN]`. */
 export function flushChain(t: Table, name: string | null): void {
   tableChanged(t);
-  if (name === null) for (const c of t.chains.values()) c.rules = [];
-  else chainOf(t, name).rules = [];
+  if (name === null) for (const n of [...t.chains.keys()]) writableChain(t, n, true)!.rules = [];
+  else {
+    chainOf(t, name);
+    writableChain(t, name, true)!.rules = [];
+  }
 }
 
 /** `-Z [CHAIN [N]]`: zeroes rule counters (and built-in policy counters). */
 export function zeroCounters(t: Table, name: string | null, index: number | null): void {
   tableChanged(t);
-  const chains = name === null ? [...t.chains.values()] : [chainOf(t, name)];
-  for (const c of chains) {
+  const names = name === null ? [...t.chains.keys()] : [chainOf(t, name).name];
+  for (const n of names) {
+    const c = writableChain(t, n)!;
     if (index === null) c.counters = { packets: 0, bytes: 0 };
     c.rules = c.rules.map((r, i) => (index === null || i === index - 1 ? { ...r, counters: { packets: 0, bytes: 0 } } : r));
   }
@@ -132,7 +172,7 @@ export function setPolicy(t: Table, name: string, policy: string): void {
   const c = t.chains.get(name);
   if (c === undefined || !c.builtin) throw new KernelError('Bad built-in chain name');
   if (policy !== 'ACCEPT' && policy !== 'DROP') throw new KernelError("Bad policy name. Run `dmesg' for more information");
-  c.policy = policy;
+  writableChain(t, name)!.policy = policy;
 }
 
 /** `-E OLD NEW`. */
@@ -141,6 +181,7 @@ export function renameChain(t: Table, from: string, to: string): void {
   const c = chainOf(t, from);
   if (c.builtin) throw new KernelError('Invalid argument');
   if (t.chains.has(to)) throw new KernelError('File exists');
+  materializeChains(t);
   const chains = new Map<string, Chain>();
   for (const [n, ch] of t.chains) chains.set(n === from ? to : n, n === from ? { ...ch, name: to } : ch);
   t.chains = chains;
@@ -151,7 +192,8 @@ export function renameChain(t: Table, from: string, to: string): void {
 /** Inserts a rule at 1-based `index` (null: append). */
 export function insertRule(t: Table, chain: string, rule: Rule, index: number | null, replace = false): void {
   tableChanged(t);
-  const c = chainOf(t, chain);
+  chainOf(t, chain);
+  const c = writableChain(t, chain)!;
   if (index === null) {
     c.rules.push(rule);
     return;
@@ -168,7 +210,8 @@ export function insertRule(t: Table, chain: string, rule: Rule, index: number | 
 /** `-D CHAIN N` or `-D CHAIN RULE` (the first rule equal to it). */
 export function deleteRule(t: Table, chain: string, index: number | null, rule: Rule): void {
   tableChanged(t);
-  const c = chainOf(t, chain);
+  chainOf(t, chain);
+  const c = writableChain(t, chain)!;
   if (index !== null) {
     if (index > c.rules.length) throw new KernelError('Index of deletion too big');
     c.rules.splice(index - 1, 1);
@@ -287,9 +330,7 @@ export function validateTable(t: Table, flavour: Flavour = 'legacy'): TableFault
       if (place === undefined) continue;
       let ok = allowed.get(place);
       if (ok === undefined) {
-        ok = 0;
-        if (place.table === null || place.table === t.name) for (let b = 0; b < builtins.length; b++) if (place.hooks.includes(builtins[b]!)) ok |= 1 << b;
-        if (place.table !== null && place.table !== t.name) ok = -1;
+        ok = allowedHooks(place, t.name);
         allowed.set(place, ok);
       }
       if (ok === -1 || (mask & ~ok) !== 0) {
@@ -298,17 +339,4 @@ export function validateTable(t: Table, flavour: Flavour = 'legacy'): TableFault
     }
   }
   return null;
-}
-
-/**
- * physdev_mt_check's hook rule: a physdev match testing the out port (--physdev-out or
- * --physdev-is-out) without a plain --physdev-is-bridged cannot run at LOCAL_OUT (EINVAL).
- */
-function physdevOutRefused(r: Rule): boolean {
-  const ms = r.matches;
-  for (let k = 0; k < ms.length; k++) {
-    const m = ms[k]!;
-    if (m.name === 'physdev' && (m.physOut !== null || m.isOut !== null) && m.isBridged !== true) return true;
-  }
-  return false;
 }

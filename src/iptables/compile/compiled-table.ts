@@ -8,13 +8,19 @@
  * thousands of service rules cost one lookup while the modelled kernel cost still counts
  * every rule the kernel would have tried.
  *
- * A compiled table is built from a table as it is at that moment; tables are not mutated
- * once installed (iptables and iptables-restore install a new table), and the ruleset
- * mutators bump `Table.generation`, which the evaluator checks before every walk.
+ * A compiled table is built from a table as it is at that moment, and brought up to date
+ * before the next walk when the table's generation moved: an iptables-restore --noflush
+ * commit changes the installed table in place and notes the chains it changed in
+ * `Table.journal`, so only those are compiled again — each into a fresh range at the end of
+ * the arrays (the old range becomes garbage; when the garbage outgrows the live rules the
+ * whole table is compiled again, compacting it). Any other change (`tableChanged`, the
+ * ruleset mutators) compiles the whole table. Chain ids are stable between patches; a jump
+ * to a chain that does not exist (yet) targets an absent id and does nothing, as in the
+ * interpreter.
  */
 import type { MatchData, TcpUdpMatch } from '../matches.js';
-import { chainIndex } from '../chain-index.js';
 import { INV_DSTIP, INV_PROTO, INV_SRCIP, type Chain, type Rule, type Table } from '../model.js';
+import { chainIndex } from '../chain-index.js';
 import { protoPortKey, RunIndex } from './run-index.js';
 
 /** Target opcodes. */
@@ -82,62 +88,186 @@ function keyOnly(r: Rule, key: TcpUdpMatch): boolean {
 
 /** A table compiled for the walk (see the file comment). All per-rule arrays are indexed by global rule index. */
 export class CompiledTable {
-  /** The chains by id, in the table's order. */
-  readonly chains: Chain[];
-  readonly chainId: Map<string, number>;
-  /** Per rule: the chain its jump names, -1 for none (chain-index.ts). */
-  private readonly jumpIndex: Int32Array;
-  /** First rule and end (exclusive) of each chain. */
-  readonly chainStart: Int32Array;
-  readonly chainEnd: Int32Array;
-  readonly rules: Rule[];
-  readonly op: Uint8Array;
+  /** The chains by id (null: an absent chain, named by a jump but not in the table). */
+  chains: (Chain | null)[] = [];
+  readonly chainId = new Map<string, number>();
+  /** First rule and end (exclusive) of each chain; 1 in `absent` for an absent chain. */
+  chainStart: Int32Array;
+  chainEnd: Int32Array;
+  absent: Uint8Array;
+  rules: Rule[];
+  op: Uint8Array;
   /** OP_JUMP / OP_GOTO: the chain id. */
-  readonly jumpTo: Int32Array;
-  readonly pred: Uint8Array;
+  jumpTo: Int32Array;
+  pred: Uint8Array;
   /** PRED_GENERAL: the matches that can fail, in order. */
-  readonly matchList: (readonly MatchData[])[];
+  matchList: (readonly MatchData[])[];
   /** Key of each rule that has one (PRED_KEY, or any rule of a run): daddr, and proto << 16 | dport (0: no key). */
-  readonly keyDst: Int32Array;
-  readonly keyPP: Int32Array;
+  keyDst: Int32Array;
+  keyPP: Int32Array;
   /** Whether a run's rule must still pass its general predicate once its key matched. */
-  readonly residual: Uint8Array;
+  residual: Uint8Array;
   /** The run a rule belongs to, -1 for none. */
-  readonly runOf: Int32Array;
+  runOf: Int32Array;
   readonly runs: RunIndex[] = [];
   /** Next rule of the same run with the same key, -1 at a list's end. */
-  readonly nextSame: Int32Array;
+  nextSame: Int32Array;
+  /** The next free global rule index; rules in ranges of chains compiled again since the last full compile. */
+  private top = 0;
+  private garbage = 0;
 
   constructor(
     readonly table: Table,
-    readonly generation: number,
+    public generation: number,
   ) {
+    // The chain index (chain-index.ts, usually already built by the load-time check) gives the ids and resolved jumps.
     const ix = chainIndex(table);
+    const total = ix.start[ix.chains.length]!;
+    const capacity = total + Math.max(4096, total >> 3);
+    const chainCapacity = ix.chains.length + 64;
+    this.chainStart = new Int32Array(chainCapacity);
+    this.chainEnd = new Int32Array(chainCapacity);
+    this.absent = new Uint8Array(chainCapacity);
+    this.rules = new Array<Rule>(capacity);
+    this.op = new Uint8Array(capacity);
+    this.jumpTo = new Int32Array(capacity);
+    this.pred = new Uint8Array(capacity);
+    this.matchList = new Array<readonly MatchData[]>(capacity);
+    this.keyDst = new Int32Array(capacity);
+    this.keyPP = new Int32Array(capacity);
+    this.residual = new Uint8Array(capacity);
+    this.runOf = new Int32Array(capacity).fill(-1);
+    this.nextSame = new Int32Array(capacity).fill(-1);
     const chains = ix.chains;
-    this.chains = chains;
-    this.chainId = ix.id;
-    this.jumpIndex = ix.jump;
-    const total = ix.start[chains.length]!;
-    this.chainStart = new Int32Array(chains.length);
-    this.chainEnd = new Int32Array(chains.length);
-    this.rules = new Array<Rule>(total);
-    this.op = new Uint8Array(total);
-    this.jumpTo = new Int32Array(total);
-    this.pred = new Uint8Array(total);
-    this.matchList = new Array<readonly MatchData[]>(total);
-    this.keyDst = new Int32Array(total);
-    this.keyPP = new Int32Array(total);
-    this.residual = new Uint8Array(total);
-    this.runOf = new Int32Array(total).fill(-1);
-    this.nextSame = new Int32Array(total).fill(-1);
-    let g = 0;
-    for (let c = 0; c < chains.length; c++) {
-      const rules = chains[c]!.rules;
-      this.chainStart[c] = g;
-      for (let k = 0; k < rules.length; k++) this.rule(g++, rules[k]!);
-      this.chainEnd[c] = g;
-      this.indexRuns(this.chainStart[c]!, g);
+    for (let k = 0; k < chains.length; k++) this.idOf(chains[k]!.name);
+    this.ixJump = ix.jump;
+    for (let k = 0; k < chains.length; k++) this.compileChain(chains[k]!, k);
+    this.ixJump = null;
+  }
+
+  /** While the constructor compiles: the index's resolved jumps (its global rule numbering is this one's). */
+  private ixJump: Int32Array | null = null;
+
+  /** Whether patching `names` is cheaper than compiling the whole table again. */
+  canPatch(): boolean {
+    return this.garbage <= Math.max(this.top - this.garbage, 65536);
+  }
+
+  /** Compiles again the chains named `names` (changed, created or deleted) as `table` holds them now. */
+  patch(names: Iterable<string>): void {
+    const chains = this.table.chains;
+    const todo: Chain[] = [];
+    for (const name of names) {
+      const c = chains.get(name);
+      const id = this.chainId.get(name);
+      if (c !== undefined) {
+        this.idOf(name);
+        todo.push(c);
+      } else if (id !== undefined && this.absent[id] === 0) {
+        // Deleted: its id stays, absent, for any jump still naming it.
+        this.garbage += this.chainEnd[id]! - this.chainStart[id]!;
+        this.chains[id] = null;
+        this.absent[id] = 1;
+        this.chainStart[id] = this.chainEnd[id] = 0;
+      }
     }
+    for (const c of todo) this.compileChain(c);
+  }
+
+  /** The id of chain `name`, allocated (absent) if it has none. */
+  private idOf(name: string): number {
+    let id = this.chainId.get(name);
+    if (id !== undefined) return id;
+    id = this.chains.length;
+    this.chains.push(null);
+    if (id >= this.chainStart.length) {
+      const n = this.chainStart.length * 2;
+      this.chainStart = grow(this.chainStart, n);
+      this.chainEnd = grow(this.chainEnd, n);
+      this.absent = grow(this.absent, n);
+    }
+    this.absent[id] = 1;
+    this.chainId.set(name, id);
+    return id;
+  }
+
+  /** Compiles chain `c` into a fresh range at the end of the arrays. */
+  private compileChain(c: Chain, id = this.chainId.get(c.name)!): void {
+    const rules = c.rules;
+    const n = rules.length;
+    let oldFrom = 0;
+    let oldEnd = 0;
+    if (this.absent[id] === 0) {
+      // The same rules as compiled before (a chain written again unchanged): keep the range.
+      oldFrom = this.chainStart[id]!;
+      oldEnd = this.chainEnd[id]!;
+      if (oldEnd - oldFrom === n) {
+        let same = true;
+        for (let k = 0; k < n && same; k++) same = this.rules[oldFrom + k] === rules[k];
+        if (same) {
+          this.chains[id] = c;
+          return;
+        }
+      }
+      this.garbage += oldEnd - oldFrom;
+    }
+    if (this.top + n > this.op.length) this.growRules(this.top + n);
+    const start = this.top;
+    // Rules kept from the chain's previous version (the same objects, mostly in the same order) copy their compiled form.
+    let j = oldFrom;
+    for (let k = 0; k < n; k++) {
+      const r = rules[k]!;
+      if (j < oldEnd && this.rules[j] === r) this.copyRule(start + k, j++);
+      else {
+        this.rule(start + k, r);
+        // Replaced rather than inserted: the old position moves on too.
+        if (j < oldEnd && rules[k + 1] !== this.rules[j]) j++;
+      }
+    }
+    this.top = start + n;
+    this.chains[id] = c;
+    this.absent[id] = 0;
+    this.chainStart[id] = start;
+    this.chainEnd[id] = start + n;
+    this.indexRuns(start, start + n);
+  }
+
+  private growRules(need: number): void {
+    let n = this.op.length * 2;
+    while (n < need) n *= 2;
+    const rules = new Array<Rule>(n);
+    const matchList = new Array<readonly MatchData[]>(n);
+    for (let g = 0; g < this.top; g++) {
+      rules[g] = this.rules[g]!;
+      matchList[g] = this.matchList[g]!;
+    }
+    this.rules = rules;
+    this.matchList = matchList;
+    this.op = grow(this.op, n);
+    this.jumpTo = grow(this.jumpTo, n);
+    this.pred = grow(this.pred, n);
+    this.keyDst = grow(this.keyDst, n);
+    this.keyPP = grow(this.keyPP, n);
+    this.residual = grow(this.residual, n);
+    const runOf = new Int32Array(n).fill(-1);
+    runOf.set(this.runOf.subarray(0, this.top));
+    this.runOf = runOf;
+    const nextSame = new Int32Array(n).fill(-1);
+    nextSame.set(this.nextSame.subarray(0, this.top));
+    this.nextSame = nextSame;
+  }
+
+  /** Rule `g` compiled as rule `from` was (the same rule object). */
+  private copyRule(g: number, from: number): void {
+    this.rules[g] = this.rules[from]!;
+    this.op[g] = this.op[from]!;
+    this.jumpTo[g] = this.jumpTo[from]!;
+    this.pred[g] = this.pred[from]!;
+    this.matchList[g] = this.matchList[from]!;
+    this.keyDst[g] = this.keyDst[from]!;
+    this.keyPP[g] = this.keyPP[from]!;
+    this.residual[g] = this.residual[from]!;
+    this.runOf[g] = -1;
   }
 
   private rule(g: number, r: Rule): void {
@@ -148,19 +278,19 @@ export class CompiledTable {
     else if (t.name === 'DROP') this.op[g] = OP_DROP;
     else if (t.name === 'RETURN') this.op[g] = OP_RETURN;
     else if (t.name === 'jump') {
-      const to = this.jumpIndex[g]!;
-      // A jump to a chain that does not exist counts its hit and goes on, as the interpreter does.
-      if (to < 0) this.op[g] = OP_NONE;
-      else {
-        this.op[g] = t.goto ? OP_GOTO : OP_JUMP;
-        this.jumpTo[g] = to;
-      }
+      // A jump to a chain that does not exist counts its hit and goes on, as the interpreter does (absent ids, checked by the walk).
+      this.op[g] = t.goto ? OP_GOTO : OP_JUMP;
+      const known = this.ixJump === null ? -1 : this.ixJump[g]!;
+      this.jumpTo[g] = known >= 0 ? known : this.idOf(t.chain);
     } else this.op[g] = OP_EXT;
 
     const key = keyMatch(r);
     if (key !== null) {
       this.keyDst[g] = r.dst | 0;
       this.keyPP[g] = protoPortKey(r.proto, key.dport[0]);
+    } else {
+      this.keyDst[g] = 0;
+      this.keyPP[g] = 0;
     }
     // The matches that can fail: the rule's own list when none is trivial, else a filtered copy.
     const ms = r.matches;
@@ -175,8 +305,11 @@ export class CompiledTable {
       list = l;
     }
     this.matchList[g] = list ?? NO_MATCHES;
-    if (key !== null && keyOnly(r, key)) this.pred[g] = PRED_KEY;
-    else {
+    this.runOf[g] = -1;
+    if (key !== null && keyOnly(r, key)) {
+      this.pred[g] = PRED_KEY;
+      this.residual[g] = 0;
+    } else {
       this.residual[g] = 1;
       const trivial = fixedTrivial(r);
       this.pred[g] = list === null ? (trivial ? PRED_TRUE : PRED_FIXED) : PRED_GENERAL;
@@ -203,14 +336,30 @@ export class CompiledTable {
   }
 }
 
+/** A copy of `a` with length `n`. */
+function grow<T extends Int32Array | Uint8Array>(a: T, n: number): T {
+  const b = new (a.constructor as new (n: number) => T)(n);
+  b.set(a);
+  return b;
+}
+
 const compiled = new WeakMap<Table, CompiledTable>();
 
-/** The compiled form of `t` as it is now (built on first use and after every change). */
+/**
+ * The compiled form of `t` as it is now: built on first use, patched after an in-place edit
+ * that the table's journal describes, built again after any other change.
+ */
 export function compileTable(t: Table): CompiledTable {
   let c = compiled.get(t);
-  if (c === undefined || c.generation !== t.generation) {
+  if (c !== undefined && c.generation === t.generation) return c;
+  const journal = t.journal;
+  if (c !== undefined && journal !== undefined && journal !== null && journal.since === c.generation && c.canPatch()) {
+    c.patch(journal.names);
+    c.generation = t.generation;
+  } else {
     c = new CompiledTable(t, t.generation);
     compiled.set(t, c);
   }
+  t.journal = { since: t.generation, names: new Set() };
   return c;
 }

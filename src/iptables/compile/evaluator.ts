@@ -71,7 +71,7 @@ export class Evaluator {
   run(ct: CompiledTable, chainName: string, p: Packet, env: EvalEnv): number {
     this.walks++;
     const startId = ct.chainId.get(chainName);
-    if (startId === undefined) {
+    if (startId === undefined || ct.absent[startId] === 1) {
       this.cost = 0;
       return NF_ACCEPT;
     }
@@ -152,13 +152,18 @@ export class Evaluator {
         break;
       }
       if (o === OP_JUMP || o === OP_GOTO) {
+        const to = ct.jumpTo[i]!;
+        if (ct.absent[to] === 1) {
+          i++;
+          continue;
+        }
         if (o === OP_JUMP) {
           if (depth === this.stackChain.length) this.growStack();
           this.stackChain[depth] = c;
           this.stackIndex[depth] = i + 1;
           depth++;
         }
-        c = ct.jumpTo[i]!;
+        c = to;
         i = ct.chainStart[c]!;
         end = chainEnd[c]!;
         continue;
