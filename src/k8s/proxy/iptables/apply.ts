@@ -37,6 +37,11 @@ export function applyRestore(ns: NetNamespace, text: string, flavour: 'nft' | 'l
 function iptables(ns: NetNamespace, flavour: 'nft' | 'legacy', table: TableName, argv: readonly string[]): void {
   const x = rules(ns, flavour);
   const pc = parseCommandLine(['-t', table, ...argv], { flavour, table: 'filter' });
+  if (pc.command === 'C') {
+    // A check only reads: no copy of the (possibly 640,000-rule) table to throw away.
+    applyCommand(x.table(table), pc.command, pc.chain, pc.index, pc.extra, pc.rule, flavour);
+    return;
+  }
   const t = cloneTable(x.table(table));
   applyCommand(t, pc.command!, pc.chain, pc.index, pc.extra, pc.rule, flavour);
   const fault = validateTable(t);
