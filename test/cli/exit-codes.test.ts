@@ -40,6 +40,14 @@ describe('the dpsim command', () => {
     expect(dpsim('bogus').status).toBe(2);
   });
 
+  it('the built CLI (what npm start runs) traces the example: dist/ finds every data file it needs', () => {
+    const r = spawnSync(process.execPath, [join(root, 'dist/cli/main.js'), 'demo'], { cwd: root, encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('3 possible outcomes:');
+    expect(r.stdout).toContain('→ sock-shop/orders-');
+  });
+
   it('has help for every command', () => {
     const top = dpsim('--help');
     expect(top.status).toBe(0);

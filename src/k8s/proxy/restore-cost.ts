@@ -28,7 +28,8 @@ let cached: RestoreCostData | null = null;
 
 /** The measurements shipped with dpsim. */
 export function restoreCostData(): RestoreCostData {
-  if (cached === null) cached = JSON.parse(readFileSync(new URL('./testdata/restore-cost.json', import.meta.url), 'utf8')) as RestoreCostData;
+  // From the package root, so it is found both from src/ and from the built dist/ (tsc does not copy JSON).
+  if (cached === null) cached = JSON.parse(readFileSync(new URL('../../../src/k8s/proxy/testdata/restore-cost.json', import.meta.url), 'utf8')) as RestoreCostData;
   return cached;
 }
 
