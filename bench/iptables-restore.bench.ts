@@ -5,12 +5,15 @@
  * service's jump, in runs around the changed service's chains, as the proxier writes it),
  * the changed service's KUBE-SVC chain with one endpoint replaced, the new KUBE-SEP chain
  * and `-X` of the old one — alternating between two states — each followed by the compile
- * the next packet would trigger. Also: what the loaded table keeps on the heap. Each full
+ * the next packet would trigger. Also: what the loaded table keeps on the heap. Each full run
+ * starts with no parsed chunks kept (cold); a last one loads the text into another namespace
+ * while the previous run's chunks are kept (warm: rule-templates.ts, within its budget). Each full
  * step takes seconds, so this times a few runs directly instead of through benny's sampling.
  * Run with `node --expose-gc --import tsx` for the retained-heap figure.
  */
 import { compileTable } from '../src/iptables/compile/compiled-table.js';
 import { restore } from '../src/iptables/restore.js';
+import { clearRuleTemplates, ruleTemplateStats } from '../src/iptables/rule-templates.js';
 import { Xtables } from '../src/iptables/ruleset.js';
 import { saveXtables } from '../src/iptables/save.js';
 import { kubeProxyRules } from './kube-rules.js';
@@ -24,7 +27,9 @@ const gc = (globalThis as { gc?: () => void }).gc;
 const text = kubeProxyRules(SERVICES, ENDPOINTS);
 console.log(`kube-proxy-shaped nat table: ${SERVICES} services × ${ENDPOINTS} endpoints, ${text.split('\n').length.toLocaleString('en-US')} lines`);
 let x = new Xtables('nft');
-for (let run = 1; run <= RUNS; run++) {
+for (let run = 1; run <= RUNS + 1; run++) {
+  const warm = run > RUNS;
+  if (!warm) clearRuleTemplates();
   x = new Xtables('nft');
   gc?.();
   const heap0 = process.memoryUsage().heapUsed;
@@ -41,7 +46,7 @@ for (let run = 1; run <= RUNS; run++) {
   const kept = gc === undefined ? '' : `, table + compiled form keep ${((process.memoryUsage().heapUsed - heap0) / 2 ** 20).toFixed(0)} MiB`;
   const rules = [...x.tables.get('nat')!.chains.values()].reduce((n, c) => n + c.rules.length, 0);
   console.log(
-    `run ${run}: iptables-restore ${(t1 - t0).toFixed(0)} ms + compile ${(c1 - c0).toFixed(0)} ms = ${(c1 - t0).toFixed(0)} ms, iptables-save ${(t2 - c1).toFixed(0)} ms ` +
+    `${warm ? `warm run (${ruleTemplateStats().chunks.toLocaleString('en-US')} chunks kept)` : `run ${run}`}: iptables-restore ${(t1 - t0).toFixed(0)} ms + compile ${(c1 - c0).toFixed(0)} ms = ${(c1 - t0).toFixed(0)} ms, iptables-save ${(t2 - c1).toFixed(0)} ms ` +
       `(${rules.toLocaleString('en-US')} rules, ${(saved.length / 1e6).toFixed(1)} MB saved, heap ${(process.memoryUsage().heapUsed / 2 ** 20).toFixed(0)} MiB, rss ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB${kept})`,
   );
 }

@@ -6,8 +6,9 @@
  * the same file stay (both flavours do this). An edit is checked in the size of the edit
  * (table-facts.ts) and applied to the installed table in place, noting the chains it changed
  * for the compiled form; big chains written again with unchanged text take their rules
- * without parsing them (restore-pieces.ts). Errors are the real tool's text and exit status
- * for the flavour.
+ * without parsing them (restore-pieces.ts), and a table read into plain chains takes copies of
+ * the rules another namespace parsed from the same lines (rule-templates.ts). Errors are the
+ * real tool's text and exit status for the flavour.
  */
 import { KernelError, NotModelled, ParameterProblem } from './errors.js';
 import { ChainOverlay } from './chain-overlay.js';
@@ -21,6 +22,7 @@ import {
 } from './ruleset.js';
 import { IPTABLES_VERSION } from './save.js';
 import { RulePieces } from './restore-pieces.js';
+import { ChunkCollector, instantiateRule, templatesFor, touchChunk, type RuleChunk } from './rule-templates.js';
 import { applyPlan, computeFacts, planEdit, setFacts } from './table-facts.js';
 import { TARGET_PLACES, type JumpTarget } from './targets.js';
 
@@ -257,6 +259,10 @@ class Restore {
   private listNext = 0;
   /** Runs of `-A` lines and the rules read from them (restore-pieces.ts). */
   private readonly pieces: RulePieces;
+  /** The process-wide parsed chunks of the current table's flavour and kind (rule-templates.ts); null: neither taken nor kept. */
+  private templates: Map<string, RuleChunk> | null = null;
+  /** The chunks this table's parsed `-A` lines make. */
+  private readonly collector: ChunkCollector;
 
   constructor(
     private readonly x: Xtables,
@@ -265,6 +271,7 @@ class Restore {
   ) {
     this.flavour = x.flavour;
     this.pieces = new RulePieces(text);
+    this.collector = new ChunkCollector(text);
     this.prog = messageProgram(opts.program, this.flavour);
     this.version = this.flavour === 'legacy' ? `${IPTABLES_VERSION} (legacy)` : `${IPTABLES_VERSION} (nf_tables)`;
   }
@@ -336,6 +343,7 @@ class Restore {
         continue;
       }
       if (first === 0x2d && table.chains instanceof ChainOverlay && this.lines === null && this.reusePiece(table.chains, start, lineStart, this.pos - 1, lineNo)) continue;
+      if (first === 0x2d && this.templates !== null && this.templates.size > 0 && this.reuseChunk(table, lineStart, this.pos - 1, lineNo)) continue;
       let counters: { next: number; packets: number; bytes: number } | null = null;
       if (first === 0x5b) {
         counters = parseCounterPrefix(text, start, end);
@@ -406,6 +414,7 @@ class Restore {
           }
           c.rules.push(rule);
           if (this.lines === null) this.pieces.appended(chain, c, lineStart, this.pos - 1, cmd.counters || counters !== null);
+          if (this.templates !== null && !cmd.counters && counters === null) this.collector.add(chain, rule, lineStart, this.pos - 1);
         } else {
           this.appendChain = null;
           this.appendName = null;
@@ -503,6 +512,57 @@ class Restore {
     return true;
   }
 
+  /**
+   * At an `-A` line (`[lineStart, lineEnd)`, lineEnd its newline) of a table read into plain
+   * chains: when a chunk parsed before (by any namespace) starts with this line and the text
+   * goes on as it does, appends copies of its rules (rule-templates.ts) and skips its lines.
+   * False (read the line): no such chunk, or a chain it appends to or jumps to does not exist
+   * here (the line's own parse gives the tool's answer).
+   */
+  private reuseChunk(table: Table, lineStart: number, lineEnd: number, lineNo: number): boolean {
+    const text = this.text;
+    const chunks = this.templates!;
+    const c = chunks.get(text.slice(lineStart, lineEnd));
+    if (c === undefined) return false;
+    const after = lineStart + c.text.length;
+    if (!(after === text.length || text.charCodeAt(after) === 0x0a) || text.slice(lineStart, after) !== c.text) return false;
+    const chains = table.chains;
+    const names = c.chains;
+    const rules = c.rules;
+    let name: string | null = null;
+    for (let k = 0; k < rules.length; k++) {
+      if (names[k] !== name) {
+        name = names[k]!;
+        if (!chains.has(name)) return false;
+      }
+      const tg = rules[k]!.target;
+      if (tg !== null && tg.name === 'jump' && !chains.has(tg.chain)) return false;
+    }
+    this.collector.end();
+    const ends = c.ends;
+    const stateful = c.stateful;
+    let chain: Chain | null = null;
+    name = null;
+    let from = lineStart;
+    for (let k = 0; k < rules.length; k++) {
+      if (names[k] !== name) {
+        name = names[k]!;
+        chain = chains.get(name)!;
+      }
+      chain!.rules.push(instantiateRule(rules[k]!, stateful));
+      const to = lineStart + ends[k]!;
+      this.pieces.appended(name, chain!, from, to, false);
+      from = to + 1;
+    }
+    touchChunk(chunks, c);
+    this.appendChain = null;
+    this.appendName = null;
+    this.jumpNameA = this.jumpNameB = null;
+    this.pos = after + 1;
+    this.lineNo = lineNo + rules.length - 1;
+    return true;
+  }
+
   /** `*NAME`: the copy of the table that the lines until COMMIT fill. */
   private beginTable(name: string, headerPos: number, lineNo: number): Pending {
     const x = this.x;
@@ -512,6 +572,7 @@ class Restore {
       const msg = flavour === 'nft' ? `${this.prog}: line ${lineNo} table name '${name}' invalid` : `${this.prog}: unable to initialize table '${name}'`;
       throw this.paramFailure(new ParameterProblem(msg), lineNo);
     }
+    this.templates = null;
     if (this.opts.table !== null && this.opts.table !== name) return { table: newTable(name), skip: true, headerPos, headerLine: lineNo, maybeDangling: false };
     // A legacy table exists from the moment it is named, even if its COMMIT fails.
     const base = flavour === 'legacy' ? x.table(name) : (x.tables.get(name) ?? null);
@@ -519,7 +580,11 @@ class Restore {
     this.appendName = null;
     this.jumpNameA = this.jumpNameB = null;
     this.pieces.reset();
+    this.collector.reset();
+    this.templates = null;
     // A small installed table is simply copied: an edit of it is cheap either way, and a big load on top of it (kube-proxy's first sync) reads faster into plain chains.
+    // A table read into plain chains takes and keeps parsed chunks (an edit of a big table has its pieces instead); not while replaying.
+    if (this.opts.wholeTable !== true && this.lines === null && !(this.opts.noflush && base !== null && base.chains.size >= SMALL_TABLE)) this.templates = templatesFor(flavour, name);
     if (this.opts.noflush && base !== null && (this.opts.wholeTable === true || base.chains.size < SMALL_TABLE)) return { table: cloneTable(base), skip: false, headerPos, headerLine: lineNo, maybeDangling: false };
     if (this.opts.noflush && base !== null) {
       const table: Table = { name, chains: new ChainOverlay(base.chains, base), generation: 0 };
@@ -620,6 +685,7 @@ class Restore {
     if (this.opts.wholeTable === true) return;
     setFacts(t, computeFacts(t));
     this.pieces.keep(t);
+    if (this.templates !== null) this.collector.keep(this.templates);
   }
 
   /**
