@@ -128,6 +128,8 @@ export const DEFAULT_AFFINITY_SECONDS = 10800;
 export class ServicePortCache {
   readonly slices = new WeakMap<EndpointSlice, ParsedSlice>();
   readonly services = new WeakMap<Service, ParsedService>();
+  /** The last view and what it was built from: a snapshot that differs only in a few slices updates it. */
+  last: LastBuild | null = null;
   constructor(readonly nodeName: string) {}
 }
 
@@ -145,23 +147,142 @@ interface ParsedService {
   readonly last: (ServicePortInfo | null)[];
 }
 
+/** A slice that serves a service port key, with its place in the snapshot (ties of name keep snapshot order). */
+interface SliceEntry {
+  readonly slice: EndpointSlice;
+  readonly name: string;
+  readonly pos: number;
+  readonly parsed: ParsedSlice;
+}
+/** Where a service port key's view object lives: its service's parse, its index there, its place in the view. */
+interface PortSlot {
+  readonly parsed: ParsedService;
+  readonly i: number;
+  readonly pos: number;
+}
+interface LastBuild {
+  /** Copies of the snapshot's arrays. */
+  readonly services: readonly Service[];
+  readonly slices: readonly EndpointSlice[];
+  readonly view: ServicePortView;
+  /** Per service port key: the slices serving it, sorted by name then snapshot place. */
+  readonly slicesByKey: Map<string, SliceEntry[]>;
+  readonly portsByKey: Map<string, PortSlot[]>;
+}
+
+/** At most this many changed slices are applied to the last view; more rebuild it. */
+const INCREMENTAL_MAX_SLICES = 256;
+
 /** Builds the view for the proxier of node `nodeName`. Throws ProxyInputError on malformed objects. */
 export function buildServicePorts(snapshot: ProxySnapshot, nodeName: string, cache: ServicePortCache = new ServicePortCache(nodeName)): ServicePortView {
   if (cache.nodeName !== nodeName) throw new RangeError(`the cache belongs to node ${cache.nodeName}, not ${nodeName}`);
+  const last = cache.last;
+  if (last !== null) {
+    const view = updateView(snapshot, last, nodeName, cache);
+    if (view !== null) return view;
+  }
+  return rebuildView(snapshot, nodeName, cache);
+}
+
+function compareEntries(a: SliceEntry, b: SliceEntry): number {
+  return compareText(a.name, b.name) || a.pos - b.pos;
+}
+
+/** The endpoints of port key `key` from the slices serving it. */
+function endpointsOf(key: string, entries: readonly SliceEntry[] | undefined): readonly EndpointInfo[] {
+  if (entries === undefined || entries.length === 0) return EMPTY;
+  if (entries.length === 1) return entries[0]!.parsed.byPort.get(key)!;
+  return mergeEndpoints(entries.map((e) => e.parsed.byPort.get(key)!));
+}
+
+/**
+ * The last view updated for a snapshot with the same Services (same objects, same order) and
+ * the same number of slices, of which a few were replaced in place and neither the old nor the
+ * new ones left anything out; null when the snapshot is not such a one (then it is rebuilt).
+ */
+function updateView(snapshot: ProxySnapshot, last: LastBuild, nodeName: string, cache: ServicePortCache): ServicePortView | null {
+  const svcs = snapshot.services;
+  const slices = snapshot.endpointSlices;
+  if (svcs.length !== last.services.length || slices.length !== last.slices.length) return null;
+  for (let i = 0; i < svcs.length; i++) if (svcs[i] !== last.services[i]) return null;
+  const changedAt: number[] = [];
+  for (let i = 0; i < slices.length; i++) {
+    if (slices[i] !== last.slices[i]) {
+      if (changedAt.length === INCREMENTAL_MAX_SLICES) return null;
+      changedAt.push(i);
+    }
+  }
+  if (changedAt.length === 0) return last.view;
+  // Parse the new slices first: a malformed one throws before anything is changed.
+  const olds: ParsedSlice[] = [];
+  const news: ParsedSlice[] = [];
+  for (const i of changedAt) {
+    const o = parsedSlice(last.slices[i]!, nodeName, cache);
+    const n = parsedSlice(slices[i]!, nodeName, cache);
+    if (o.skipped.length !== 0 || n.skipped.length !== 0) return null;
+    olds.push(o);
+    news.push(n);
+  }
+  const affected = new Set<string>();
+  for (let k = 0; k < changedAt.length; k++) {
+    const pos = changedAt[k]!;
+    const oldSlice = last.slices[pos]!;
+    for (const key of olds[k]!.byPort.keys()) {
+      affected.add(key);
+      const list = last.slicesByKey.get(key)!;
+      const at = list.findIndex((e) => e.slice === oldSlice && e.pos === pos);
+      list.splice(at, 1);
+      if (list.length === 0) last.slicesByKey.delete(key);
+    }
+    const slice = slices[pos]!;
+    const entry: SliceEntry = { slice, name: slice.metadata!.name!, pos, parsed: news[k]! };
+    for (const key of entry.parsed.byPort.keys()) {
+      affected.add(key);
+      const list = last.slicesByKey.get(key);
+      if (list === undefined) last.slicesByKey.set(key, [entry]);
+      else {
+        list.push(entry);
+        list.sort(compareEntries);
+      }
+    }
+  }
+  const ports = last.view.ports.slice();
+  for (const key of affected) {
+    const slots = last.portsByKey.get(key);
+    if (slots === undefined) continue;
+    const endpoints = endpointsOf(key, last.slicesByKey.get(key));
+    for (const slot of slots) {
+      let sp = slot.parsed.last[slot.i]!;
+      if (sp.endpoints !== endpoints) slot.parsed.last[slot.i] = sp = { ...slot.parsed.ports[slot.i]!, endpoints };
+      ports[slot.pos] = sp;
+    }
+  }
+  const view: ServicePortView = { ports, skipped: last.view.skipped };
+  cache.last = { services: last.services, slices: slices.slice(), view, slicesByKey: last.slicesByKey, portsByKey: last.portsByKey };
+  return view;
+}
+
+/** The view built from scratch (and kept, with its indexes, for the next sync). */
+function rebuildView(snapshot: ProxySnapshot, nodeName: string, cache: ServicePortCache): ServicePortView {
+  cache.last = null;
   const skipped: Skipped[] = [];
   // Upstream walks a service's slices in name order; an endpoint seen twice keeps the ready copy.
-  const slices = snapshot.endpointSlices.slice().sort((a, b) => compareText(a.metadata?.name ?? '', b.metadata?.name ?? ''));
-  const perPort = new Map<string, EndpointInfo[][]>();
-  for (const slice of slices) {
-    const parsed = parsedSlice(slice, nodeName, cache);
-    for (const sk of parsed.skipped) skipped.push(sk);
-    for (const [key, eps] of parsed.byPort) {
-      const lists = perPort.get(key);
-      if (lists === undefined) perPort.set(key, [eps]);
-      else lists.push(eps);
+  const entries: SliceEntry[] = [];
+  snapshot.endpointSlices.forEach((slice, pos) => {
+    entries.push({ slice, name: slice.metadata?.name ?? '', pos, parsed: parsedSlice(slice, nodeName, cache) });
+  });
+  entries.sort(compareEntries);
+  const slicesByKey = new Map<string, SliceEntry[]>();
+  for (const e of entries) {
+    for (const sk of e.parsed.skipped) skipped.push(sk);
+    for (const key of e.parsed.byPort.keys()) {
+      const list = slicesByKey.get(key);
+      if (list === undefined) slicesByKey.set(key, [e]);
+      else list.push(e);
     }
   }
   const ports: ServicePortInfo[] = [];
+  const slotOf = new Map<ServicePortInfo, { parsed: ParsedService; i: number; key: string }>();
   for (const svc of snapshot.services) {
     let parsed = cache.services.get(svc);
     if (parsed === undefined) {
@@ -173,16 +294,30 @@ export function buildServicePorts(snapshot: ProxySnapshot, nodeName: string, cac
     }
     for (const sk of parsed.skipped) skipped.push(sk);
     for (let i = 0; i < parsed.ports.length; i++) {
-      const lists = perPort.get(parsed.keys[i]!);
-      const endpoints = lists === undefined ? EMPTY : lists.length === 1 ? lists[0]! : mergeEndpoints(lists);
+      const key = parsed.keys[i]!;
+      const endpoints = endpointsOf(key, slicesByKey.get(key));
       // The same object as last sync when nothing of it changed: proxiers may compare by identity.
       let sp = parsed.last[i]!;
       if (sp === null || sp.endpoints !== endpoints) parsed.last[i] = sp = { ...parsed.ports[i]!, endpoints };
       ports.push(sp);
+      slotOf.set(sp, { parsed, i, key });
     }
   }
   ports.sort((a, b) => compareText(a.nameString, b.nameString) || compareText(a.protocol, b.protocol));
-  return { ports, skipped };
+  const view: ServicePortView = { ports, skipped };
+  // Only a view whose port objects are distinct can be updated in place (a Service listed twice cannot).
+  if (slotOf.size === ports.length) {
+    const portsByKey = new Map<string, PortSlot[]>();
+    ports.forEach((sp, pos) => {
+      const s = slotOf.get(sp)!;
+      const slot: PortSlot = { parsed: s.parsed, i: s.i, pos };
+      const list = portsByKey.get(s.key);
+      if (list === undefined) portsByKey.set(s.key, [slot]);
+      else list.push(slot);
+    });
+    cache.last = { services: snapshot.services.slice(), slices: snapshot.endpointSlices.slice(), view, slicesByKey, portsByKey };
+  }
+  return view;
 }
 
 const EMPTY: readonly EndpointInfo[] = Object.freeze([]);

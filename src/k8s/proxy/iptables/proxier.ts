@@ -106,9 +106,56 @@ class LineBuffer {
     this.sink.append('\n');
     this.lines++;
   }
+  /** Appends a fragment's lines. */
+  put(f: Fragment): void {
+    if (f.lines === 0) return;
+    this.sink.append(f.text);
+    this.lines += f.lines;
+  }
   text(): string {
     return this.sink.toString();
   }
+}
+
+/** Lines of one service port's share of a section, kept while the port's view object lives. */
+class Fragment {
+  private readonly parts: string[] = [];
+  /** The lines joined (one flat string, cheap to copy into a sync's text and for the GC to keep). */
+  text = '';
+  lines = 0;
+  write(line: string): void {
+    this.parts.push(line);
+    this.lines++;
+  }
+  /** Joins the lines into `text`; no more lines after. */
+  seal(): this {
+    if (this.lines > 0) {
+      this.parts.push('');
+      this.text = this.parts.join('\n');
+    }
+    this.parts.length = 0;
+    return this;
+  }
+}
+
+/** What one service port writes on every sync, kept by view object. */
+interface PortHead {
+  /** filter-table lines (KUBE-SERVICES, KUBE-EXTERNAL-SERVICES, KUBE-NODEPORTS, KUBE-PROXY-FIREWALL). */
+  readonly filter: Fragment;
+  /** nat KUBE-SERVICES and KUBE-NODEPORTS lines. */
+  readonly services: Fragment;
+}
+
+/** The sections a port whose chains are rewritten writes into. */
+interface PortSinks {
+  readonly filterRules: LineBuffer;
+  readonly natChains: LineBuffer;
+  readonly natRules: LineBuffer;
+}
+
+/** Where lines go. */
+interface Lines {
+  write(line: string): void;
 }
 
 
@@ -127,14 +174,14 @@ export class IptablesProxier {
   private needFullSync = true;
   private lastFullSyncMs = Number.NEGATIVE_INFINITY;
   private lastCleanupMs = Number.NEGATIVE_INFINITY;
-  /** The last sync's view objects, by identity and by "name/protocol", and port counts per service. */
-  private lastPorts = new Set<ServicePortInfo>();
-  private lastByName = new Map<string, ServicePortInfo>();
-  private lastPortsPerService = new Map<string, number>();
+  /** The last sync's view objects, in view order. */
+  private lastPorts: readonly ServicePortInfo[] = [];
   /** Which service ("ns/name") owns each per-service nat chain the node holds, kept across syncs. */
   private readonly owner = new Map<string, string>();
   private readonly chainsOf = new Map<string, string[]>();
   private readonly cache: ServicePortCache;
+  /** The chain list the last cleanup scanned, and which of them it found stale (null: scan all next time). */
+  private scanned: { readonly names: readonly string[]; readonly stale: ReadonlySet<string> } | null = null;
 
   constructor(readonly cfg: ProxyConfig) {
     this.gen = GENERATIONS[cfg.generation];
@@ -158,6 +205,8 @@ export class IptablesProxier {
 
   /** Per service-port view object (reused by the view while unchanged): its categorized endpoints and chain names. */
   private readonly perPort = new WeakMap<ServicePortInfo, PortNames>();
+  /** Per service-port view object: the lines it writes on every sync (dropped with the object). */
+  private readonly portHeads = new WeakMap<ServicePortInfo, PortHead>();
   private portNames(sp: ServicePortInfo, name: string, proto: string): PortNames {
     let n = this.perPort.get(sp);
     if (n !== undefined) return n;
@@ -188,6 +237,40 @@ export class IptablesProxier {
     return n;
   }
 
+  /**
+   * The per-service chains of `existing` that no service owns, into `stale`. The caller's list
+   * is compared with the one of the last scan: where it holds the same names in the same order
+   * (a few gone, a few added at the end, as a table's chain list changes between syncs), a chain
+   * that was not stale then and whose service did not change (`released`: the chains of changed
+   * services; null after a full sync) is not stale now, without a lookup in the 200,000-entry
+   * owner map. The comparison costs little when the names are the same strings as last time.
+   */
+  private staleChains(existing: Iterable<string>, released: ReadonlySet<string> | null, stale: string[]): void {
+    const names = Array.from(existing);
+    const memo = released === null ? null : this.scanned;
+    const owner = this.owner;
+    let prev = memo === null ? EMPTY_NAMES : memo.names;
+    const suspects = new Set<string>(released ?? []);
+    if (memo !== null) for (const c of memo.stale) suspects.add(c);
+    let j = 0;
+    let misses = 0;
+    for (let i = 0; i < names.length; i++) {
+      const c = names[i]!;
+      if (j < prev.length) {
+        const end = Math.min(prev.length, j + SCAN_WINDOW);
+        let k = j;
+        while (k < end && prev[k] !== c) k++;
+        if (k < end) {
+          j = k + 1;
+          misses = 0;
+          if (!suspects.has(c)) continue;
+        } else if (++misses > SCAN_WINDOW) prev = EMPTY_NAMES; // another order: stop comparing
+      }
+      if (!owner.has(c) && isServiceChainName(c)) stale.push(c);
+    }
+    this.scanned = { names, stale: new Set(stale) };
+  }
+
   /** Marks the last sync as failed (its restore did not load): the next sync is a full one. */
   syncFailed(): void {
     this.needFullSync = true;
@@ -207,29 +290,42 @@ export class IptablesProxier {
 
     // Which services changed since the last sync (partial syncs rewrite only their chains).
     // A service is unchanged when its port objects are the ones of the last sync (the view
-    // reuses them while nothing changed), or else when their content is the same.
-    const ports = new Set<ServicePortInfo>();
-    const byName = new Map<string, ServicePortInfo>();
-    const portsPerService = new Map<string, number>();
+    // reuses them while nothing changed), or else when their content is the same. When the
+    // ports are the same names in the same places (endpoint changes), one walk compares them.
+    const cur = view.ports;
+    const last = this.lastPorts;
     const changed = new Set<string>();
-    for (const sp of view.ports) {
-      ports.add(sp);
-      const id = sp.portId;
-      byName.set(id, sp);
-      portsPerService.set(sp.serviceKey, (portsPerService.get(sp.serviceKey) ?? 0) + 1);
-      if (this.lastPorts.has(sp)) continue;
-      const old = this.lastByName.get(id);
-      if (old === undefined || fingerprint(old) !== fingerprint(sp)) changed.add(sp.serviceKey);
+    let positional = !full && last.length === cur.length;
+    for (let i = 0; positional && i < cur.length; i++) {
+      const sp = cur[i]!;
+      const old = last[i]!;
+      if (sp === old) continue;
+      if (sp.portId !== old.portId || sp.serviceKey !== old.serviceKey) positional = false;
+      else if (fingerprint(old) !== fingerprint(sp)) changed.add(sp.serviceKey);
     }
-    for (const [k, n] of this.lastPortsPerService) if (portsPerService.get(k) !== n) changed.add(k);
-    for (const k of portsPerService.keys()) if (!this.lastPortsPerService.has(k)) changed.add(k);
+    let serviceCount = -1;
+    if (!positional) {
+      changed.clear();
+      const lastSet = new Set(last);
+      const lastByName = new Map<string, ServicePortInfo>();
+      for (const sp of last) lastByName.set(sp.portId, sp);
+      const lastPer = portsPerService(last);
+      const per = portsPerService(cur);
+      for (const sp of cur) {
+        if (lastSet.has(sp)) continue;
+        const old = lastByName.get(sp.portId);
+        if (old === undefined || fingerprint(old) !== fingerprint(sp)) changed.add(sp.serviceKey);
+      }
+      for (const [k, n] of lastPer) if (per.get(k) !== n) changed.add(k);
+      for (const k of per.keys()) if (!lastPer.has(k)) changed.add(k);
+      serviceCount = per.size;
+    }
 
-    const existing: Iterable<string> = opts.existingNatChains ?? [...this.owner.keys()];
-    const out = this.cfg.generation === '1.12' ? this.write112(view.ports, existing) : this.writeCurrent(view.ports, full, changed, existing, now);
+    const existing = opts.existingNatChains ?? null;
+    const out =
+      this.cfg.generation === '1.12' ? this.write112(view.ports, existing ?? [...this.owner.keys()]) : this.writeCurrent(view.ports, full, changed, existing, now);
 
-    this.lastPorts = ports;
-    this.lastByName = byName;
-    this.lastPortsPerService = portsPerService;
+    this.lastPorts = cur;
     if (out.active !== null) {
       this.owner.clear();
       this.chainsOf.clear();
@@ -241,7 +337,7 @@ export class IptablesProxier {
       text: out.text,
       full,
       jumps: full ? this.jumpRules() : [],
-      stats: { ...out.stats, changedServices: full ? portsPerService.size : changed.size },
+      stats: { ...out.stats, changedServices: full ? serviceCount : changed.size },
       skipped: view.skipped,
     };
   }
@@ -291,7 +387,11 @@ export class IptablesProxier {
 
   // ---- the current proxier -----------------------------------------------------------
 
-  private writeCurrent(ports: readonly ServicePortInfo[], full: boolean, changed: Set<string>, existing: Iterable<string>, now: number | undefined) {
+  /**
+   * `existing`: the nat table's chains as the caller sees them; null: those the last sync left
+   * (its owned chains), of which only the ones this sync stops owning can have become stale.
+   */
+  private writeCurrent(ports: readonly ServicePortInfo[], full: boolean, changed: Set<string>, existing: Iterable<string> | null, now: number | undefined) {
     const cfg = this.cfg;
     const mark = this.mark;
     const filterChains = new LineBuffer();
@@ -302,12 +402,18 @@ export class IptablesProxier {
     // forgets the chains of the services it rewrites (or that are gone) and records their new ones.
     const owner = this.owner;
     const chainsOf = this.chainsOf;
+    /** Chains owned before this sync that may not be owned after it. */
+    const released = new Set<string>();
     if (full) {
+      if (existing === null) existing = [...owner.keys()];
       owner.clear();
       chainsOf.clear();
     } else {
       for (const k of changed) {
-        for (const c of chainsOf.get(k) ?? []) owner.delete(c);
+        for (const c of chainsOf.get(k) ?? []) {
+          owner.delete(c);
+          released.add(c);
+        }
         chainsOf.delete(k);
       }
     }
@@ -332,166 +438,41 @@ export class IptablesProxier {
     const ifNotLocal = this.clusterCIDR !== undefined ? `! -s ${this.clusterCIDR}` : null;
     const localhostNP = this.localhostNodePorts && cfg.nfacct;
 
+    const sinks: PortSinks = { filterRules, natChains: natChainsAll, natRules: natRulesAll };
     for (const sp of ports) {
-      const proto = sp.protocol.toLowerCase();
-      const name = sp.nameString;
-      const names = this.portNames(sp, name, proto);
-      const { cluster, local, allReachable, hasAny } = names.cat;
-      const h = names.hash;
-      const clusterChain = 'KUBE-SVC-' + h;
-      const localChain = 'KUBE-SVL-' + h;
-      const extChain = 'KUBE-EXT-' + h;
-      const fwChain = 'KUBE-FW-' + h;
-      const usesClusterChain = cluster.length > 0 && usesClusterEndpoints(sp);
-      const usesLocalChain = local.length > 0 && usesLocalEndpoints(sp);
-      let internalChain = clusterChain;
-      let hasInternal = hasAny;
-      if (sp.internalPolicyLocal) {
-        internalChain = localChain;
-        if (local.length === 0) hasInternal = false;
-      }
-      let externalPolicyChain = clusterChain;
-      let hasExternal = hasAny;
-      if (sp.externalPolicyLocal) {
-        externalPolicyChain = localChain;
-        if (local.length === 0) hasExternal = false;
-      }
-      const usesExtChain = hasAny && externallyAccessible(sp);
-      const usesFwChain = hasAny && sp.loadBalancerVIPs.length > 0 && sp.loadBalancerSourceRanges.length > 0;
-      const lbChain = usesFwChain ? fwChain : extChain;
-      let internalTarget = '';
-      let internalComment = '';
-      let externalTarget = '';
-      let externalComment = '';
-      if (!hasAny) {
-        internalTarget = externalTarget = 'REJECT';
-        internalComment = externalComment = q(`${name} has no endpoints`);
-      } else {
-        if (!hasInternal) {
-          internalTarget = 'DROP';
-          internalComment = q(`${name} has no local endpoints`);
-        }
-        if (!hasExternal) {
-          externalTarget = 'DROP';
-          externalComment = q(`${name} has no local endpoints`);
-        }
-      }
-      const dport = `--dport ${sp.port}`;
-      const mp = `-m ${proto} -p ${proto}`;
-
-      const natChains = natChainsAll;
-      const natRules = natRulesAll;
-      if (hasInternal) {
-        natRules.write(`-A ${KUBE_SERVICES} -m comment --comment ${q(`${name} cluster IP`)} ${mp} -d ${sp.clusterIPText} ${dport} -j ${internalChain}`);
-      } else {
-        filterRules.write(`-A ${KUBE_SERVICES} -m comment --comment ${internalComment} ${mp} -d ${sp.clusterIPText} ${dport} -j ${internalTarget}`);
-      }
-      for (const ip of sp.externalIPs) {
-        if (hasAny) natRules.write(`-A ${KUBE_SERVICES} -m comment --comment ${q(`${name} external IP`)} ${mp} -d ${ip} ${dport} -j ${extChain}`);
-        if (!hasExternal) filterRules.write(`-A ${KUBE_EXTERNAL_SERVICES} -m comment --comment ${externalComment} ${mp} -d ${ip} ${dport} -j ${externalTarget}`);
-      }
-      for (const ip of sp.loadBalancerVIPs) {
-        if (hasAny) natRules.write(`-A ${KUBE_SERVICES} -m comment --comment ${q(`${name} loadbalancer IP`)} ${mp} -d ${ip} ${dport} -j ${lbChain}`);
-        if (usesFwChain) {
-          filterRules.write(`-A ${KUBE_PROXY_FIREWALL} -m comment --comment ${q(`${name} traffic not accepted by ${fwChain}`)} ${mp} -d ${ip} ${dport} -j DROP`);
-        }
-      }
-      if (!hasExternal) {
-        for (const ip of sp.loadBalancerVIPs) {
-          filterRules.write(`-A ${KUBE_EXTERNAL_SERVICES} -m comment --comment ${externalComment} ${mp} -d ${ip} ${dport} -j ${externalTarget}`);
-        }
-      }
-      if (sp.nodePort !== 0) {
-        if (hasAny) {
-          if (localhostNP) {
-            natRules.write(
-              `-A ${KUBE_NODEPORTS} -m comment --comment ${name} ${mp} -d 127.0.0.0/8 --dport ${sp.nodePort} -m nfacct --nfacct-name localhost_nps_accepted_pkts -j ${extChain}`,
-            );
-          }
-          natRules.write(`-A ${KUBE_NODEPORTS} -m comment --comment ${name} ${mp} --dport ${sp.nodePort} -j ${extChain}`);
-        }
-        if (!hasExternal) {
-          filterRules.write(
-            `-A ${KUBE_EXTERNAL_SERVICES} -m comment --comment ${externalComment} -m addrtype --dst-type LOCAL ${mp} --dport ${sp.nodePort} -j ${externalTarget}`,
-          );
-        }
-      }
-      if (sp.healthCheckNodePort !== 0) {
-        filterRules.write(
-          `-A ${KUBE_NODEPORTS} -m comment --comment ${q(`${name} health check node port`)} -m tcp -p tcp --dport ${sp.healthCheckNodePort} -j ACCEPT`,
-        );
-      }
-
       // Unchanged since the last sync: its chains stay as they are (upstream writes them to a
-      // discarding buffer) and stay recorded as in use.
-      if (!full && !changed.has(sp.serviceKey)) continue;
+      // discarding buffer) and stay recorded as in use; its other lines are the ones of the last
+      // sync while its view object is. Chains written are not kept (they are the bulk of the text).
+      const rewrite = full || changed.has(sp.serviceKey);
+      const head = this.portHeads.get(sp);
+      if (!rewrite && head !== undefined) {
+        filterRules.put(head.filter);
+        natRulesAll.put(head.services);
+        continue;
+      }
+      const built = this.buildPortRules(sp, large, ifLocal, ifNotLocal, localhostNP, rewrite ? sinks : null);
+      this.portHeads.set(sp, built.head);
+      if (!rewrite) {
+        filterRules.put(built.head.filter);
+        natRulesAll.put(built.head.services);
+        continue;
+      }
+      // (the build has written its lines and chains into the sections)
       let mine = chainsOf.get(sp.serviceKey);
       if (mine === undefined) chainsOf.set(sp.serviceKey, (mine = []));
-      const own = (c: string) => {
+      for (const c of built.chains) {
         owner.set(c, sp.serviceKey);
         mine.push(c);
-      };
-      if (hasInternal) {
-        const args = `-m comment --comment ${q(`${name} cluster IP`)} ${mp} -d ${sp.clusterIPText} ${dport}`;
-        if (cfg.masqueradeAll) natRules.write(`-A ${internalChain} ${args} -j ${KUBE_MARK_MASQ}`);
-        else if (ifNotLocal !== null) natRules.write(`-A ${internalChain} ${args} ${ifNotLocal} -j ${KUBE_MARK_MASQ}`);
-      }
-      if (usesExtChain) {
-        natChains.write(`:${extChain} - [0:0]`);
-        own(extChain);
-        if (!sp.externalPolicyLocal) {
-          natRules.write(`-A ${extChain} -m comment --comment ${q(`masquerade traffic for ${name} external destinations`)} -j ${KUBE_MARK_MASQ}`);
-        } else {
-          if (ifLocal !== null) {
-            natRules.write(`-A ${extChain} -m comment --comment ${q(`pod traffic for ${name} external destinations`)} ${ifLocal} -j ${clusterChain}`);
-          }
-          natRules.write(
-            `-A ${extChain} -m comment --comment ${q(`masquerade LOCAL traffic for ${name} external destinations`)} -m addrtype --src-type LOCAL -j ${KUBE_MARK_MASQ}`,
-          );
-          natRules.write(
-            `-A ${extChain} -m comment --comment ${q(`route LOCAL traffic for ${name} external destinations`)} -m addrtype --src-type LOCAL -j ${clusterChain}`,
-          );
-        }
-        if (hasExternal) natRules.write(`-A ${extChain} -j ${externalPolicyChain}`);
-      }
-      if (usesFwChain) {
-        natChains.write(`:${fwChain} - [0:0]`);
-        own(fwChain);
-        const args = `-A ${fwChain} -m comment --comment ${q(`${name} loadbalancer IP`)}`;
-        let allowFromNode = false;
-        for (const cidr of sp.loadBalancerSourceRanges) {
-          natRules.write(`${args} -s ${cidr} -j ${extChain}`);
-          const c = parseCidr(cidr)!;
-          if (this.nodeIP !== null && networkOf(this.nodeIP, c.prefixLen) === c.addr) allowFromNode = true;
-        }
-        if (allowFromNode) for (const ip of sp.loadBalancerVIPs) natRules.write(`${args} -s ${ip} -j ${extChain}`);
-        natRules.write(`-A ${fwChain} -m comment --comment ${q(`other traffic to ${name} will be dropped by KUBE-PROXY-FIREWALL`)}`);
-      }
-      if (usesClusterChain) {
-        natChains.write(`:${clusterChain} - [0:0]`);
-        own(clusterChain);
-        this.writeServiceToEndpoints(natRules, sp, name, names.seps, clusterChain, cluster, large);
-      }
-      if (usesLocalChain) {
-        natChains.write(`:${localChain} - [0:0]`);
-        own(localChain);
-        this.writeServiceToEndpoints(natRules, sp, name, names.seps, localChain, local, large);
-      }
-      for (const ep of allReachable) {
-        const sep = names.seps.get(ep)!;
-        natChains.write(`:${sep} - [0:0]`);
-        own(sep);
-        const head = large ? `-A ${sep}` : `-A ${sep} -m comment --comment ${name}`;
-        natRules.write(`${head} -s ${ep.ipText} -j ${KUBE_MARK_MASQ}`);
-        const recent = sp.sessionAffinityClientIP ? ` -m recent --name ${sep} --set` : '';
-        natRules.write(`${head}${recent} ${mp} -j DNAT --to-destination ${ep.endpoint}`);
       }
     }
 
     let deleted = 0;
     if (!large || now === undefined || now - this.lastCleanupMs > cfg.syncPeriodMs) {
       const stale: string[] = [];
-      for (const c of existing) if (!owner.has(c) && isServiceChainName(c)) stale.push(c);
+      if (existing === null) {
+        for (const c of released) if (!owner.has(c)) stale.push(c);
+        this.scanned = null; // owners changed without a scan: the next one checks every chain
+      } else this.staleChains(existing, full ? null : released, stale);
       stale.sort();
       for (const c of stale) {
         natChainsAll.write(`:${c} - [0:0]`);
@@ -499,7 +480,7 @@ export class IptablesProxier {
         deleted++;
       }
       if (now !== undefined) this.lastCleanupMs = now;
-    }
+    } else this.scanned = null;
     // (Large clusters skip the cleanup between sync periods: stale chains stay until the next one.)
 
     const npComment = '-m comment --comment "kubernetes service nodeports; NOTE: this must be the last rule in this chain"';
@@ -534,8 +515,173 @@ export class IptablesProxier {
     };
   }
 
+  /** The rules of one service port (its share of every section), built once per view object. */
+  private buildPortRules(
+    sp: ServicePortInfo,
+    large: boolean,
+    ifLocal: string | null,
+    ifNotLocal: string | null,
+    localhostNP: boolean,
+    /** Where to write the port's lines and chains; null: only build the lines of every sync. */
+    out: PortSinks | null,
+  ): { readonly head: PortHead; readonly chains: readonly string[] } {
+    const cfg = this.cfg;
+    const filter = new Fragment();
+    const services = new Fragment();
+    const chains: string[] = [];
+    const proto = sp.protocol.toLowerCase();
+    const name = sp.nameString;
+    const names = this.portNames(sp, name, proto);
+    const { cluster, local, allReachable, hasAny } = names.cat;
+    const h = names.hash;
+    const clusterChain = 'KUBE-SVC-' + h;
+    const localChain = 'KUBE-SVL-' + h;
+    const extChain = 'KUBE-EXT-' + h;
+    const fwChain = 'KUBE-FW-' + h;
+    const usesClusterChain = cluster.length > 0 && usesClusterEndpoints(sp);
+    const usesLocalChain = local.length > 0 && usesLocalEndpoints(sp);
+    let internalChain = clusterChain;
+    let hasInternal = hasAny;
+    if (sp.internalPolicyLocal) {
+      internalChain = localChain;
+      if (local.length === 0) hasInternal = false;
+    }
+    let externalPolicyChain = clusterChain;
+    let hasExternal = hasAny;
+    if (sp.externalPolicyLocal) {
+      externalPolicyChain = localChain;
+      if (local.length === 0) hasExternal = false;
+    }
+    const usesExtChain = hasAny && externallyAccessible(sp);
+    const usesFwChain = hasAny && sp.loadBalancerVIPs.length > 0 && sp.loadBalancerSourceRanges.length > 0;
+    const lbChain = usesFwChain ? fwChain : extChain;
+    let internalTarget = '';
+    let internalComment = '';
+    let externalTarget = '';
+    let externalComment = '';
+    if (!hasAny) {
+      internalTarget = externalTarget = 'REJECT';
+      internalComment = externalComment = q(`${name} has no endpoints`);
+    } else {
+      if (!hasInternal) {
+        internalTarget = 'DROP';
+        internalComment = q(`${name} has no local endpoints`);
+      }
+      if (!hasExternal) {
+        externalTarget = 'DROP';
+        externalComment = q(`${name} has no local endpoints`);
+      }
+    }
+    const dport = `--dport ${sp.port}`;
+    const mp = `-m ${proto} -p ${proto}`;
+
+    if (hasInternal) {
+      services.write(`-A ${KUBE_SERVICES} -m comment --comment ${q(`${name} cluster IP`)} ${mp} -d ${sp.clusterIPText} ${dport} -j ${internalChain}`);
+    } else {
+      filter.write(`-A ${KUBE_SERVICES} -m comment --comment ${internalComment} ${mp} -d ${sp.clusterIPText} ${dport} -j ${internalTarget}`);
+    }
+    for (const ip of sp.externalIPs) {
+      if (hasAny) services.write(`-A ${KUBE_SERVICES} -m comment --comment ${q(`${name} external IP`)} ${mp} -d ${ip} ${dport} -j ${extChain}`);
+      if (!hasExternal) filter.write(`-A ${KUBE_EXTERNAL_SERVICES} -m comment --comment ${externalComment} ${mp} -d ${ip} ${dport} -j ${externalTarget}`);
+    }
+    for (const ip of sp.loadBalancerVIPs) {
+      if (hasAny) services.write(`-A ${KUBE_SERVICES} -m comment --comment ${q(`${name} loadbalancer IP`)} ${mp} -d ${ip} ${dport} -j ${lbChain}`);
+      if (usesFwChain) {
+        filter.write(`-A ${KUBE_PROXY_FIREWALL} -m comment --comment ${q(`${name} traffic not accepted by ${fwChain}`)} ${mp} -d ${ip} ${dport} -j DROP`);
+      }
+    }
+    if (!hasExternal) {
+      for (const ip of sp.loadBalancerVIPs) {
+        filter.write(`-A ${KUBE_EXTERNAL_SERVICES} -m comment --comment ${externalComment} ${mp} -d ${ip} ${dport} -j ${externalTarget}`);
+      }
+    }
+    if (sp.nodePort !== 0) {
+      if (hasAny) {
+        if (localhostNP) {
+          services.write(
+            `-A ${KUBE_NODEPORTS} -m comment --comment ${name} ${mp} -d 127.0.0.0/8 --dport ${sp.nodePort} -m nfacct --nfacct-name localhost_nps_accepted_pkts -j ${extChain}`,
+          );
+        }
+        services.write(`-A ${KUBE_NODEPORTS} -m comment --comment ${name} ${mp} --dport ${sp.nodePort} -j ${extChain}`);
+      }
+      if (!hasExternal) {
+        filter.write(
+          `-A ${KUBE_EXTERNAL_SERVICES} -m comment --comment ${externalComment} -m addrtype --dst-type LOCAL ${mp} --dport ${sp.nodePort} -j ${externalTarget}`,
+        );
+      }
+    }
+    if (sp.healthCheckNodePort !== 0) {
+      filter.write(
+        `-A ${KUBE_NODEPORTS} -m comment --comment ${q(`${name} health check node port`)} -m tcp -p tcp --dport ${sp.healthCheckNodePort} -j ACCEPT`,
+      );
+    }
+    const head: PortHead = { filter: filter.seal(), services: services.seal() };
+    if (out === null) return { head, chains };
+    out.filterRules.put(head.filter);
+    out.natRules.put(head.services);
+    const chainDecls = out.natChains;
+    const chainRules = out.natRules;
+
+    if (hasInternal) {
+      const args = `-m comment --comment ${q(`${name} cluster IP`)} ${mp} -d ${sp.clusterIPText} ${dport}`;
+      if (cfg.masqueradeAll) chainRules.write(`-A ${internalChain} ${args} -j ${KUBE_MARK_MASQ}`);
+      else if (ifNotLocal !== null) chainRules.write(`-A ${internalChain} ${args} ${ifNotLocal} -j ${KUBE_MARK_MASQ}`);
+    }
+    if (usesExtChain) {
+      chainDecls.write(`:${extChain} - [0:0]`);
+      chains.push(extChain);
+      if (!sp.externalPolicyLocal) {
+        chainRules.write(`-A ${extChain} -m comment --comment ${q(`masquerade traffic for ${name} external destinations`)} -j ${KUBE_MARK_MASQ}`);
+      } else {
+        if (ifLocal !== null) {
+          chainRules.write(`-A ${extChain} -m comment --comment ${q(`pod traffic for ${name} external destinations`)} ${ifLocal} -j ${clusterChain}`);
+        }
+        chainRules.write(
+          `-A ${extChain} -m comment --comment ${q(`masquerade LOCAL traffic for ${name} external destinations`)} -m addrtype --src-type LOCAL -j ${KUBE_MARK_MASQ}`,
+        );
+        chainRules.write(
+          `-A ${extChain} -m comment --comment ${q(`route LOCAL traffic for ${name} external destinations`)} -m addrtype --src-type LOCAL -j ${clusterChain}`,
+        );
+      }
+      if (hasExternal) chainRules.write(`-A ${extChain} -j ${externalPolicyChain}`);
+    }
+    if (usesFwChain) {
+      chainDecls.write(`:${fwChain} - [0:0]`);
+      chains.push(fwChain);
+      const args = `-A ${fwChain} -m comment --comment ${q(`${name} loadbalancer IP`)}`;
+      let allowFromNode = false;
+      for (const cidr of sp.loadBalancerSourceRanges) {
+        chainRules.write(`${args} -s ${cidr} -j ${extChain}`);
+        const c = parseCidr(cidr)!;
+        if (this.nodeIP !== null && networkOf(this.nodeIP, c.prefixLen) === c.addr) allowFromNode = true;
+      }
+      if (allowFromNode) for (const ip of sp.loadBalancerVIPs) chainRules.write(`${args} -s ${ip} -j ${extChain}`);
+      chainRules.write(`-A ${fwChain} -m comment --comment ${q(`other traffic to ${name} will be dropped by KUBE-PROXY-FIREWALL`)}`);
+    }
+    if (usesClusterChain) {
+      chainDecls.write(`:${clusterChain} - [0:0]`);
+      chains.push(clusterChain);
+      this.writeServiceToEndpoints(chainRules, sp, name, names.seps, clusterChain, cluster, large);
+    }
+    if (usesLocalChain) {
+      chainDecls.write(`:${localChain} - [0:0]`);
+      chains.push(localChain);
+      this.writeServiceToEndpoints(chainRules, sp, name, names.seps, localChain, local, large);
+    }
+    for (const ep of allReachable) {
+      const sep = names.seps.get(ep)!;
+      chainDecls.write(`:${sep} - [0:0]`);
+      chains.push(sep);
+      const head = large ? `-A ${sep}` : `-A ${sep} -m comment --comment ${name}`;
+      chainRules.write(`${head} -s ${ep.ipText} -j ${KUBE_MARK_MASQ}`);
+      const recent = sp.sessionAffinityClientIP ? ` -m recent --name ${sep} --set` : '';
+      chainRules.write(`${head}${recent} ${mp} -j DNAT --to-destination ${ep.endpoint}`);
+    }
+    return { head, chains };
+  }
+
   private writeServiceToEndpoints(
-    rules: LineBuffer,
+    rules: Lines,
     sp: ServicePortInfo,
     name: string,
     /** KUBE-SEP-… of each endpoint (PortNames.seps). */
@@ -684,6 +830,10 @@ export class IptablesProxier {
   }
 }
 
+/** How far ahead the stale-chain scan looks for the next name of the last list. */
+const SCAN_WINDOW = 64;
+const EMPTY_NAMES: readonly string[] = [];
+
 /** KUBE-SEP-… of endpoint objects, with the service port name + protocol it was computed for; shared by every node's proxier. */
 const sepNames = new WeakMap<EndpointInfo, { readonly port: string; readonly chain: string }>();
 
@@ -711,6 +861,13 @@ function nodePortAddressesContainLoopback(cidrs: readonly string[]): boolean {
     const c = parseCidr(t)!;
     return networkOf(lo, c.prefixLen) === networkOf(c.addr, c.prefixLen);
   });
+}
+
+/** How many ports each service ("ns/name") has. */
+function portsPerService(ports: readonly ServicePortInfo[]): Map<string, number> {
+  const per = new Map<string, number>();
+  for (const sp of ports) per.set(sp.serviceKey, (per.get(sp.serviceKey) ?? 0) + 1);
+  return per;
 }
 
 /** What of a service port, if changed, makes its chains change. */
