@@ -195,7 +195,7 @@ export function traceOnCluster(build: () => Cluster, req: TraceRequest): TraceRe
   const config = cluster.config;
   const kp = config.kubeProxy;
   const report: TraceReport = {
-    title: `${req.proto} ${formatIPv4(e.src)}${req.proto === 'icmp' ? '' : ''} (${client.name}) → ${e.describeTo}`,
+    title: `${req.proto} ${formatIPv4(e.src)} (${client.name}) → ${e.describeTo}`,
     context: [
       `cluster ${config.name}: ${config.nodes.length} nodes, flannel VXLAN (VNI 1, UDP 8472), kube-proxy ${kp.mode} mode (${kp.version === '1.12' ? 'v1.12 rules' : 'current upstream rules'}), seed ${req.seed}`,
       req.allOutcomes ? 'every random branch explored (iptables statistic rules); probabilities are exact' : 'one run; --all-outcomes explores every random branch with its exact probability',
