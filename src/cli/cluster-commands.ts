@@ -100,7 +100,7 @@ function exec(target: string, words: string[], flags: { cluster?: string; seed: 
       if (running === undefined) throw new ClusterError(`no node or running pod "${target}" (nodes: ${cluster.machines.nodes.map((n) => n.config.name).join(', ')})`);
       ns = running.ns;
     }
-    return runCommandLine(cluster.net, ns, words, `${target}`);
+    return runCommandLine(cluster.net, ns, words, target, cluster);
   });
   if (typeof result === 'number') return result;
   process.stdout.write(result);

@@ -48,6 +48,15 @@ describe('the dpsim command', () => {
     expect(r.stdout).toContain('→ sock-shop/orders-');
   });
 
+  it('dpsim exec runs node commands and kubectl on the settled example cluster', () => {
+    const r = dpsim('exec', 'worker3', '--', 'ip', 'route');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('10.244.1.0/24 via 10.244.1.0 dev flannel.1 onlink \n');
+    const k = dpsim('exec', 'master', '--', 'kubectl', 'get', 'endpoints', 'orders', '-n', 'sock-shop');
+    expect(k.status).toBe(0);
+    expect(k.stdout).toMatch(/^orders +10\.244\.1\.23:80,10\.244\.2\.12:80,10\.244\.3\.29:80 /m);
+  });
+
   it('has help for every command', () => {
     const top = dpsim('--help');
     expect(top.status).toBe(0);
