@@ -177,6 +177,29 @@ export class NetNamespace {
     this.neigh.flushDevice(dev, true);
   }
 
+  /**
+   * inet_forward_change, run after conf.all.forwarding was written: conf.default and every
+   * device follow it, and conf.all.accept_redirects becomes its negation.
+   */
+  forwardChange(): void {
+    const on = this.confAll.forwarding;
+    this.confAll.accept_redirects = on === 0 ? 1 : 0;
+    this.confDefault.forwarding = on;
+    for (const dev of this.deviceList()) dev.conf.forwarding = on;
+  }
+
+  /** `sysctl -w net.ipv4.ip_forward=1`. */
+  enableForwarding(): void {
+    this.confAll.forwarding = 1;
+    this.forwardChange();
+  }
+
+  /** `ip link set lo up`: inetdev gives loopback 127.0.0.1/8 (scope host) when it first comes up. */
+  loopbackUp(): void {
+    this.setUp(this.lo);
+    if (!this.lo.addrs.some((a) => a.local === 0x7f000001 && a.prefixLen === 8)) this.addAddress(this.lo, 0x7f000001, 8);
+  }
+
   /** `ip link set DEV mtu N`. */
   setMtu(dev: NetDevice, mtu: number): void {
     const max = dev.kind === 'veth' ? 65535 : 0x7fffffff;

@@ -98,13 +98,8 @@ function markSet(conf: InetConf, key: string): void {
 
 /** inet_forward_change: all.forwarding changed. */
 function forwardChange(ns: NetNamespace): void {
-  const on = ns.confAll.forwarding;
-  ns.confAll.accept_redirects = on === 0 ? 1 : 0;
-  ns.confDefault.forwarding = on;
-  for (const dev of ns.deviceList()) {
-    dev.conf.forwarding = on;
-    markSet(dev.conf, 'forwarding');
-  }
+  ns.forwardChange();
+  for (const dev of ns.deviceList()) markSet(dev.conf, 'forwarding');
 }
 
 /** net.ipv4.conf.{all,default,DEV}.KEY */

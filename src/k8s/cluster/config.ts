@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
-import { parseIPv4 } from '../../packet/address.js';
+import { formatIPv4, parseIPv4 } from '../../packet/address.js';
 import { parseDuration, SEC } from '../../sim/time.js';
 
 export class ClusterConfigError extends Error {}
@@ -76,13 +76,10 @@ function cidrOf(r: Reader, node: YamlNode | null | undefined, field: string, tex
   const prefixLen = m ? Number(m[2]) : -1;
   if (m === null || addr === null || prefixLen > 32) r.fail(node, field, `Invalid value: ${JSON.stringify(text)}: must be a CIDR like 10.244.0.0/16`);
   const mask = prefixLen === 0 ? 0 : (0xffffffff << (32 - prefixLen)) >>> 0;
-  if ((addr & mask) >>> 0 !== addr) r.fail(node, field, `Invalid value: ${JSON.stringify(text)}: host bits set (the network is ${fmtCidr((addr & mask) >>> 0, prefixLen)})`);
+  if ((addr & mask) >>> 0 !== addr) r.fail(node, field, `Invalid value: ${JSON.stringify(text)}: host bits set (the network is ${formatIPv4((addr & mask) >>> 0)}/${prefixLen})`);
   return { addr, prefixLen, text: text as string };
 }
 
-function fmtCidr(a: number, len: number): string {
-  return `${a >>> 24}.${(a >>> 16) & 255}.${(a >>> 8) & 255}.${a & 255}/${len}`;
-}
 
 function ipOf(r: Reader, node: YamlNode | null | undefined, field: string, text: unknown): number {
   const a = typeof text === 'string' ? parseIPv4(text) : null;

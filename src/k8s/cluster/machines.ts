@@ -17,7 +17,7 @@ import type { FlannelLease } from '../flannel/lease.js';
 import { HostLocalIpam } from '../cni/host-local.js';
 import type { BridgeNetConf } from '../cni/bridge-plugin.js';
 import type { Cidr, ClusterConfig, NodeConfig } from './config.js';
-import { parseIPv4 } from '../../packet/address.js';
+import { formatIPv4, parseIPv4 } from '../../packet/address.js';
 
 /** flannel's VXLAN overhead: the pod MTU is the underlay's minus this. */
 export const VXLAN_OVERHEAD = 50;
@@ -38,17 +38,6 @@ export interface Machines {
   nodes: ClusterNode[];
 }
 
-function up(ns: NetNamespace): void {
-  ns.setUp(ns.lo);
-  ns.addAddress(ns.lo, 0x7f000001, 8);
-}
-
-function enableForwarding(ns: NetNamespace): void {
-  ns.confAll.forwarding = 1;
-  ns.confDefault.forwarding = 1;
-  for (const dev of ns.deviceList()) dev.conf.forwarding = 1;
-}
-
 /** Interface names are at most 15 bytes (IFNAMSIZ − 1). */
 function ifname(prefix: string, name: string): string {
   return `${prefix}${name}`.slice(0, 15);
@@ -66,7 +55,7 @@ export function assignPodCIDRs(cfg: ClusterConfig): Cidr[] {
       if (used.has(addr)) continue;
       used.add(addr);
       next++;
-      return { addr, prefixLen: 24, text: `${addr >>> 24}.${(addr >>> 16) & 255}.${(addr >>> 8) & 255}.0/24` };
+      return { addr, prefixLen: 24, text: `${formatIPv4(addr)}/24` };
     }
     throw new Error(`${cfg.file}: the cluster CIDR ${cfg.clusterCIDR.text} has no /24 left for node ${n.name}`);
   });
@@ -75,15 +64,15 @@ export function assignPodCIDRs(cfg: ClusterConfig): Cidr[] {
 /** Builds the machines into `net`. */
 export function buildMachines(net: Network, cfg: ClusterConfig): Machines {
   const gateway = net.addNamespace('gateway')!;
-  up(gateway);
-  enableForwarding(gateway);
+  gateway.loopbackUp();
+  gateway.enableForwarding();
   const segment: BridgeDevice = addBridge(gateway, 'vcn0');
   gateway.setMtu(segment, cfg.underlay.mtu);
   gateway.addAddress(segment, cfg.underlay.gateway, cfg.underlay.subnet.prefixLen);
   gateway.setUp(segment);
 
   const external = net.addNamespace('external')!;
-  up(external);
+  external.loopbackUp();
   const [gwExt, extEth] = gateway.addVethPair('ext0', 'eth0', external);
   const extGw = (cfg.external.subnet.addr + 1) >>> 0;
   gateway.addAddress(gwExt, extGw, cfg.external.subnet.prefixLen);
@@ -97,7 +86,7 @@ export function buildMachines(net: Network, cfg: ClusterConfig): Machines {
   const made: { ns: NetNamespace; config: NodeConfig; podCIDR: Cidr }[] = [];
   cfg.nodes.forEach((node, i) => {
     const ns = net.addNamespace(node.name)!;
-    up(ns);
+    ns.loopbackUp();
     const [nic, port] = ns.addVethPair(cfg.underlay.device, ifname('v-', node.name), gateway);
     ns.setMtu(nic, cfg.underlay.mtu);
     gateway.setMtu(port, cfg.underlay.mtu);

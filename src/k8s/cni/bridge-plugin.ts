@@ -49,8 +49,7 @@ export function cniAdd(node: NetNamespace, pod: NetNamespace, conf: BridgeNetCon
   conf.bridge.enslave(host);
   bridgePortOf(host)!.hairpin = conf.hairpinMode;
   node.setUp(host);
-  pod.setUp(pod.lo);
-  pod.addAddress(pod.lo, 0x7f000001, 8);
+  pod.loopbackUp();
   pod.addAddress(eth0, ip, conf.ipam.prefixLen);
   pod.setUp(eth0);
   const gw = conf.ipam.gateway;

@@ -4,6 +4,7 @@
  * gateway and the network/broadcast addresses never given, and a specific address on request
  * (the `IP=` CNI argument).
  */
+import { formatIPv4 } from '../../packet/address.js';
 
 export class IpamError extends Error {}
 
@@ -31,9 +32,9 @@ export class HostLocalIpam {
   allocate(containerId: string, requested?: number): number {
     if (this.byContainer.has(containerId)) throw new IpamError(`container ${containerId} already has an address`);
     if (requested !== undefined) {
-      if (requested < this.first || requested > this.last) throw new IpamError(`requested IP address ${fmt(requested)} is not in the range ${fmt(this.subnet)}/${this.prefixLen}`);
-      if (requested === this.gateway) throw new IpamError(`requested IP address ${fmt(requested)} is the gateway`);
-      if (this.byIp.has(requested)) throw new IpamError(`requested IP address ${fmt(requested)} is not available in range set ${fmt(this.subnet)}/${this.prefixLen}`);
+      if (requested < this.first || requested > this.last) throw new IpamError(`requested IP address ${formatIPv4(requested)} is not in the range ${formatIPv4(this.subnet)}/${this.prefixLen}`);
+      if (requested === this.gateway) throw new IpamError(`requested IP address ${formatIPv4(requested)} is the gateway`);
+      if (this.byIp.has(requested)) throw new IpamError(`requested IP address ${formatIPv4(requested)} is not available in range set ${formatIPv4(this.subnet)}/${this.prefixLen}`);
       return this.reserve(containerId, requested);
     }
     const count = this.last - this.first + 1;
@@ -42,7 +43,7 @@ export class HostLocalIpam {
       if (candidate === this.gateway || this.byIp.has(candidate)) continue;
       return this.reserve(containerId, candidate >>> 0);
     }
-    throw new IpamError(`no IP addresses available in range set: ${fmt(this.first)}-${fmt(this.last)}`);
+    throw new IpamError(`no IP addresses available in range set: ${formatIPv4(this.first)}-${formatIPv4(this.last)}`);
   }
 
   private reserve(containerId: string, ip: number): number {
@@ -63,8 +64,4 @@ export class HostLocalIpam {
   get used(): number {
     return this.byIp.size;
   }
-}
-
-function fmt(a: number): string {
-  return `${a >>> 24}.${(a >>> 16) & 255}.${(a >>> 8) & 255}.${a & 255}`;
 }

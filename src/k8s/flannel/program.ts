@@ -17,14 +17,6 @@ export interface FlannelNode {
   bridge: BridgeDevice;
 }
 
-/** inet_forward_change: net.ipv4.ip_forward=1 turns forwarding on for all, default and every device. */
-function enableForwarding(ns: NetNamespace): void {
-  ns.confAll.forwarding = 1;
-  ns.confDefault.forwarding = 1;
-  ns.confAll.accept_redirects = 0;
-  for (const dev of ns.deviceList()) dev.conf.forwarding = 1;
-}
-
 /** One remote lease on a node: neighbour, FDB and route (flannel's handleSubnetEvents, lease added). Throws NetlinkError. */
 export function programRemoteLease(ns: NetNamespace, vxlan: VxlanDevice, remote: FlannelLease): void {
   const vtep = vtepAddress(remote);
@@ -43,7 +35,7 @@ export function programFlannel(ns: NetNamespace, local: FlannelLease, remotes: r
   const c = resolveFlannelConfig(node);
   const underlay = ns.device(c.underlay);
   if (underlay === undefined) throw new NetlinkError(`Cannot find device "${c.underlay}"`);
-  if (c.ipForward) enableForwarding(ns);
+  if (c.ipForward) ns.enableForwarding();
   const vxlan = addVxlan(ns, c.vxlanName, { vni: c.vni, dstPort: c.port, lower: underlay, local: local.publicIp, learning: false, mac: local.vtepMac });
   ns.addAddress(vxlan, vtepAddress(local), 32);
   ns.setUp(vxlan);
