@@ -15,6 +15,7 @@ import { ManifestError } from '../k8s/api/manifest.js';
 import { renderReportJson, renderReportText } from '../trace/report.js';
 import { ScriptError } from '../script/context.js';
 import { runCommandLine } from './exec.js';
+import { seedOf } from './options.js';
 
 const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -33,11 +34,6 @@ interface TraceFlags {
   seed: number;
   format: TraceFormat;
   output?: string;
-}
-
-function seedOf(text: string): number {
-  if (!/^\d+$/.test(text)) throw new InvalidArgumentError('the seed is a non-negative integer.');
-  return Number(text);
 }
 
 /** Errors a user caused (bad cluster file, manifest, target): one line, exit 1. */

@@ -10,6 +10,7 @@ import { fractionText, fractionValue } from '../sim/explore.js';
 import { renderJson, renderText } from './render.js';
 import { verify } from './verify.js';
 import { registerClusterCommands } from './cluster-commands.js';
+import { seedOf } from './options.js';
 import { registerKubeProxyCommand } from './kube-proxy.js';
 import { registerBenchCommand } from './bench.js';
 
@@ -61,11 +62,6 @@ function runFile(file: string, flags: RunFlags): number {
     }
     throw e;
   }
-}
-
-function seedOf(text: string): number {
-  if (!/^\d+$/.test(text)) throw new InvalidArgumentError('the seed is a non-negative integer.');
-  return Number(text);
 }
 
 function program(): Command {
