@@ -232,8 +232,9 @@ function portMatch(name: 'tcp' | 'udp'): Extension<TcpUdpMatch> {
           throw new ParameterProblem(`Only one \`${isSport ? '--source-port' : '--destination-port'}' allowed`);
         }
         const range = parsePortRange(values[0]!);
-        // iptables-nft stores an inverted range from 0 as the range above it (`! --sport :1023` saves as `--sport 1024:65535`).
-        if (env.flavour === 'nft' && invert && range[0] === 0 && range[1] < 65535) {
+        // iptables-nft stores an inverted range from 0 as the range above it (`! --sport :1023` saves as
+        // `--sport 1024:65535`); a single port 0 is no range and stays `! --sport 0` (checked on 1.8.9).
+        if (env.flavour === 'nft' && invert && range[0] === 0 && range[1] > 0 && range[1] < 65535) {
           range[0] = range[1] + 1;
           range[1] = 65535;
           invert = false;

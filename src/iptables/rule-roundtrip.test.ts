@@ -86,6 +86,16 @@ describe('rule text ↔ model', () => {
     );
   });
 
+  test('nft keeps an inverted single port 0 but saves an inverted range from 0 as the range above it', () => {
+    const save = (flavour: 'nft' | 'legacy', port: string): string =>
+      formatRuleSpec(parseCommandLine(['-A', 'OUTPUT', '-p', 'tcp', '-m', 'tcp', '!', '--sport', port, '-j', 'ACCEPT'], { flavour, table: 'filter' }).rule);
+    // Recorded from iptables v1.8.9 (iptables-nft -S / iptables-legacy -S).
+    expect(save('nft', '0')).toBe(' -p tcp -m tcp ! --sport 0 -j ACCEPT');
+    expect(save('nft', '0:10')).toBe(' -p tcp -m tcp --sport 11:65535 -j ACCEPT');
+    expect(save('nft', '5')).toBe(' -p tcp -m tcp ! --sport 5 -j ACCEPT');
+    expect(save('legacy', '0')).toBe(' -p tcp -m tcp ! --sport 0 -j ACCEPT');
+  });
+
   test('statistic probabilities in 31-bit fixed point, printed with 11 decimals as printf does', () => {
     const save = (p: string): string => formatRuleSpec(parseCommandLine(['-A', 'X', '-m', 'statistic', '--mode', 'random', '--probability', p], { flavour: 'nft', table: 'nat' }).rule);
     // Recorded from iptables v1.8.9.
